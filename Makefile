@@ -8,7 +8,23 @@ BIN := $(VENV)/bin
 PARTS := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml gateway/pyproject.toml tools/*/pyproject.toml))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint format unit test run
+.PHONY: help install lint format unit test run up down logs certs e2e
+
+# The compose stack. Base images are build arguments: the official ones by default; where no
+# registry is reachable .ci/docker-up.sh builds local ones and records them in $(IMAGES_ENV).
+# A value in the environment wins over the file.
+COMPOSE ?= docker compose
+IMAGES_ENV := .ci/cache/images.env
+PYTHON_IMAGE ?= $(shell sed -n 's/^PYTHON_IMAGE=//p' $(IMAGES_ENV) 2>/dev/null)
+NGINX_IMAGE ?= $(shell sed -n 's/^NGINX_IMAGE=//p' $(IMAGES_ENV) 2>/dev/null)
+ifneq ($(PYTHON_IMAGE),)
+export PYTHON_IMAGE
+endif
+ifneq ($(NGINX_IMAGE),)
+export NGINX_IMAGE
+endif
+# How long `up` waits for every container to report healthy (builds come before the wait).
+WAIT_TIMEOUT ?= 180
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,4 +48,29 @@ format: install ## apply ruff's fixes and formatting
 unit: install ## unit and integration tests (no Docker)
 	$(BIN)/pytest -m "not e2e"
 
-test: lint unit ## everything CI runs: lint, unit tests, end-to-end tests
+test: lint unit e2e ## everything CI runs: lint, unit tests, end-to-end tests
+
+up: ## build and start the stack, wait until every container is healthy
+	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT)
+
+down: ## stop the stack (keeps the ToDo volume; `make down ARGS=-v` drops it)
+	$(COMPOSE) down --remove-orphans $(ARGS)
+
+logs: ## follow the stack's logs
+	$(COMPOSE) logs -f --tail=100
+
+certs: install ## create the local CA and certificates in ./certs (natively; `make up` does it too)
+	$(BIN)/python -m certgen --out certs
+
+# The stack is always torn down (volumes too), and its logs are shown when anything failed.
+e2e: install ## start the stack, run the end-to-end tests against it, tear it down
+	@status=0; \
+	trap '$(COMPOSE) down -v --remove-orphans' EXIT; \
+	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT) || status=$$?; \
+	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e -m e2e || status=$$?; fi; \
+	if [ $$status -ne 0 ]; then \
+		echo "e2e failed ($$status): state and logs of the stack follow"; \
+		$(COMPOSE) ps -a; \
+		$(COMPOSE) logs --no-color --timestamps --tail=200; \
+	fi; \
+	exit $$status

@@ -1,0 +1,198 @@
+"""Build the gateway's view of each API from its OpenAPI document and its local configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from gateway.config import ApiConfig, ApiKind, ConfigError, EndpointType, GatewayConfig
+from gateway.integration import HttpProxyIntegration, IntegrationError
+from gateway.policy import Policy, PolicyError, expand_execute_api_shorthand, parse_policy
+from gateway.routing import ANY_METHOD, Route, RouteTable
+from gateway.sigv4 import Identity
+
+OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+ANY_METHOD_KEY = "x-amazon-apigateway-any-method"
+SIGV4_AUTHTYPE = "awssigv4"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a route leads to."""
+
+    integration: HttpProxyIntegration
+    iam_auth: bool
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    id: str
+    region: str
+    account: str
+    http_api: bool
+    private: bool
+    stage: str
+    stage_variables: Mapping[str, str]
+    routes: RouteTable
+    resource_policy: Policy | None
+    forwards_client_cert: bool
+
+    @property
+    def stage_in_path(self) -> bool:
+        return not (self.http_api and self.stage == "$default")
+
+    @property
+    def uses_iam(self) -> bool:
+        return any(route.data.iam_auth for route in self.routes.routes)
+
+    def execute_api_arn(self, method: str, path: str) -> str:
+        """arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}"""
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.id}/{self.stage}/"
+            f"{method.upper()}/{path.lstrip('/')}"
+        )
+
+
+def load_apis(config: GatewayConfig) -> dict[str, Api]:
+    """Every configured API by id; ConfigError names the file and the element at fault."""
+    apis = {}
+    for name, api_config in config.apis.items():
+        path = config.openapi_path(name)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(
+                f"apis.{name}.openapi: cannot read {path}: {exc.strerror or exc}"
+            ) from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"apis.{name}.openapi: {path} is not valid YAML: {exc}") from exc
+        try:
+            apis[api_config.id] = build_api(name, api_config, document, region=config.region)
+        except (IntegrationError, PolicyError, ValueError) as exc:
+            raise ConfigError(f"apis.{name} ({path}): {exc}") from exc
+    return apis
+
+
+def build_api(name: str, cfg: ApiConfig, document: Any, *, region: str) -> Api:
+    if not isinstance(document, Mapping) or not isinstance(document.get("paths"), Mapping):
+        raise ValueError("not an OpenAPI document with paths")
+    http_api = cfg.kind is ApiKind.HTTP
+    _check_endpoint_type(document, cfg)
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    default_security = document.get("security")
+    routes = []
+    for resource_path, item in document["paths"].items():
+        if not isinstance(item, Mapping):
+            raise ValueError(f"paths.{resource_path} must be a mapping")
+        for key, operation in item.items():
+            if key in OPENAPI_METHODS:
+                method = key.upper()
+            elif key == ANY_METHOD_KEY:
+                method = ANY_METHOD
+            else:
+                continue
+            where = f"paths.{resource_path}.{key}"
+            raw_integration = operation.get("x-amazon-apigateway-integration")
+            if not isinstance(raw_integration, Mapping):
+                raise ValueError(f"{where}: no x-amazon-apigateway-integration")
+            integration = HttpProxyIntegration.from_openapi(
+                raw_integration, http_api=http_api, where=f"{where}.x-amazon-apigateway-integration"
+            )
+            missing = integration.stage_variables_used() - set(cfg.stage_variables)
+            if missing:
+                raise ValueError(
+                    f"{where}: uses stage variable(s) {', '.join(sorted(missing))}"
+                    f" that apis.{name}.stage_variables does not define"
+                )
+            security = operation.get("security", default_security) or []
+            iam = _uses_sigv4(security, schemes, where)
+            routes.append(Route(resource_path, method, Target(integration, iam)))
+    table = RouteTable(routes, http_api=http_api)
+    _check_throttle_keys(cfg, table)
+    return Api(
+        name=name,
+        id=cfg.id,
+        region=region,
+        account=cfg.account,
+        http_api=http_api,
+        private=cfg.endpoint_type is EndpointType.PRIVATE,
+        stage=cfg.stage,
+        stage_variables=dict(cfg.stage_variables),
+        routes=table,
+        resource_policy=_resource_policy(document, cfg, region),
+        forwards_client_cert=cfg.forward_client_cert_headers,
+    )
+
+
+def _check_endpoint_type(document: Mapping[str, Any], cfg: ApiConfig) -> None:
+    endpoint = document.get("x-amazon-apigateway-endpoint-configuration") or {}
+    types = [str(t).upper() for t in endpoint.get("types") or []]
+    if types and cfg.endpoint_type.value not in types:
+        raise ValueError(
+            f"x-amazon-apigateway-endpoint-configuration types {types} disagree with"
+            f" endpoint_type {cfg.endpoint_type.value} of the configuration"
+        )
+
+
+def _uses_sigv4(security: Any, schemes: Mapping[str, Any], where: str) -> bool:
+    for requirement in security:
+        for scheme_name in requirement or {}:
+            scheme = schemes.get(scheme_name)
+            if scheme is None:
+                raise ValueError(f"{where}: security scheme {scheme_name!r} is not defined")
+            if str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == SIGV4_AUTHTYPE:
+                return True
+            raise ValueError(
+                f"{where}: security scheme {scheme_name!r} is not supported locally (only awsSigv4)"
+            )
+    return False
+
+
+def _resource_policy(document: Mapping[str, Any], cfg: ApiConfig, region: str) -> Policy | None:
+    raw = document.get("x-amazon-apigateway-policy")
+    if raw is None:
+        return None
+    try:
+        policy = parse_policy(raw)
+    except PolicyError as exc:
+        raise ValueError(f"x-amazon-apigateway-policy: {exc}") from exc
+    return expand_execute_api_shorthand(policy, region=region, account=cfg.account, api_id=cfg.id)
+
+
+def _check_throttle_keys(cfg: ApiConfig, table: RouteTable) -> None:
+    for key in cfg.throttling.methods:
+        method, _, path = key.partition(" ")
+        if not any(
+            route.resource_path == path
+            and (method == ANY_METHOD or route.method in (method, ANY_METHOD))
+            for route in table.routes
+        ):
+            raise ValueError(f"throttling.methods: {key!r} names no method of the API")
+
+
+def load_identities(config: GatewayConfig) -> tuple[dict[str, Identity], dict[str, list[Policy]]]:
+    """Identities by access key id, and each principal's identity policies."""
+    identities: dict[str, Identity] = {}
+    policies: dict[str, list[Policy]] = {}
+    for index, entry in enumerate(config.identities):
+        identities[entry.access_key_id] = Identity(
+            access_key_id=entry.access_key_id,
+            secret_access_key=entry.secret_access_key,
+            principal_arn=entry.principal_arn,
+            account=entry.account,
+            session_token=entry.session_token,
+            user_id=entry.user_id,
+            username=entry.username,
+        )
+        parsed = []
+        for p_index, document in enumerate(entry.policies):
+            try:
+                parsed.append(parse_policy(document, resource_policy=False))
+            except PolicyError as exc:
+                raise ConfigError(f"identities.{index}.policies.{p_index}: {exc}") from exc
+        policies.setdefault(entry.principal_arn, []).extend(parsed)
+    return identities, policies

@@ -1,0 +1,219 @@
+"""The gateway's local configuration: which OpenAPI document is which API, stages, VPC endpoints,
+identities. Loaded from YAML, `${VAR}` / `${VAR:-default}` substituted in string values, validated
+with pydantic; every error names the file and the field."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "gateway.yaml"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# `${stageVariables.x}` and friends belong to API Gateway, not to us: only plain names are ours.
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class EndpointType(StrEnum):
+    REGIONAL = "REGIONAL"
+    PRIVATE = "PRIVATE"
+
+
+class ApiKind(StrEnum):
+    REST = "rest"
+    HTTP = "http"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateLimit(_Model):
+    rate: float = Field(gt=0, description="steady-state requests per second")
+    burst: int = Field(ge=1, description="bucket size")
+
+
+class Throttling(_Model):
+    rate: float | None = Field(default=None, gt=0)
+    burst: int | None = Field(default=None, ge=1)
+    methods: dict[str, RateLimit] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rate_and_burst_together(self) -> Throttling:
+        if (self.rate is None) != (self.burst is None):
+            raise ValueError("give both rate and burst, or neither")
+        return self
+
+    @field_validator("methods")
+    @classmethod
+    def _method_keys(cls, methods: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        for key in methods:
+            method, _, path = key.partition(" ")
+            if method not in (*HTTP_METHODS, "ANY") or not path.startswith("/"):
+                raise ValueError(f"{key!r}: expected 'METHOD /resource/path', e.g. 'GET /dogs'")
+        return methods
+
+    def stage_limit(self) -> RateLimit | None:
+        if self.rate is None or self.burst is None:
+            return None
+        return RateLimit(rate=self.rate, burst=self.burst)
+
+
+class ApiConfig(_Model):
+    id: str = Field(pattern=r"^[a-z0-9]{10}$", description="the 10-character API id")
+    openapi: Path = Field(description="OpenAPI document, relative to the config file")
+    kind: ApiKind
+    endpoint_type: EndpointType
+    account: str = Field(pattern=r"^\d{12}$")
+    stage: str = Field(pattern=r"^(\$default|[A-Za-z0-9_-]{1,128})$")
+    stage_variables: dict[str, str] = Field(default_factory=dict)
+    throttling: Throttling = Field(default_factory=Throttling)
+    forward_client_cert_headers: bool = Field(
+        default=False, description="pass the mTLS proxy's X-Client-Cert-* headers upstream"
+    )
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> ApiConfig:
+        if self.kind is ApiKind.HTTP and self.endpoint_type is EndpointType.PRIVATE:
+            raise ValueError("HTTP APIs cannot be PRIVATE (only REST APIs can)")
+        if self.kind is ApiKind.REST and self.stage == "$default":
+            raise ValueError("REST API stages need a name ($default is for HTTP APIs)")
+        return self
+
+    @field_validator("stage_variables")
+    @classmethod
+    def _stage_variable_names(cls, variables: dict[str, str]) -> dict[str, str]:
+        for name in variables:
+            if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+                raise ValueError(f"stage variable name {name!r}: only letters, digits and _")
+        return variables
+
+
+class VpcEndpoint(_Model):
+    id: str = Field(pattern=r"^vpce-[0-9a-f]{8,17}$")
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(min_length=1)
+
+
+class IdentityConfig(_Model):
+    access_key_id: str = Field(pattern=r"^[A-Z0-9]{16,128}$")
+    secret_access_key: str = Field(min_length=1)
+    session_token: str | None = None
+    principal_arn: str = Field(pattern=r"^arn:aws:(iam|sts)::\d{12}:.+$")
+    account: str = Field(pattern=r"^\d{12}$")
+    user_id: str | None = None
+    username: str | None = None
+    policies: list[dict[str, Any]] = Field(default_factory=list, description="identity policies")
+
+    @model_validator(mode="after")
+    def _account_matches_arn(self) -> IdentityConfig:
+        if self.principal_arn.split(":")[4] != self.account:
+            raise ValueError("account differs from the account in principal_arn")
+        return self
+
+
+class GatewayConfig(_Model):
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    default_api: str | None = None
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    apis: dict[str, ApiConfig] = Field(min_length=1)
+    vpc_endpoints: list[VpcEndpoint] = Field(default_factory=list)
+    identities: list[IdentityConfig] = Field(default_factory=list)
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GatewayConfig:
+        if self.default_api is not None and self.default_api not in self.apis:
+            raise ValueError(f"default_api {self.default_api!r} is not one of apis")
+        _unique("apis.*.id", [api.id for api in self.apis.values()])
+        _unique("vpc_endpoints.*.id", [e.id for e in self.vpc_endpoints])
+        _unique("identities.*.access_key_id", [i.access_key_id for i in self.identities])
+        subnets = [(e.id, net) for e in self.vpc_endpoints for net in e.subnets]
+        for i, (id_a, a) in enumerate(subnets):
+            for id_b, b in subnets[i + 1 :]:
+                if a.version == b.version and a.overlaps(b):  # type: ignore[arg-type]
+                    raise ValueError(f"subnet {a} of {id_a} overlaps subnet {b} of {id_b}")
+        return self
+
+    def openapi_path(self, name: str) -> Path:
+        path = self.apis[name].openapi
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+
+def _unique(field: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{field}: {value!r} appears twice")
+        seen.add(value)
+
+
+def substitute_env(value: Any, environ: os._Environ[str] | dict[str, str], where: str = "") -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.
+
+    Substituting after parsing keeps an environment value from changing the document's structure.
+    """
+    if isinstance(value, dict):
+        return {
+            k: substitute_env(v, environ, f"{where}.{k}" if where else str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [substitute_env(v, environ, f"{where}.{i}") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name)
+        if found:  # like the shell's :-, an empty variable takes the default
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set and has no default")
+
+    return _ENV_REF.sub(replace, value)
+
+
+def load_config(
+    path: str | Path | None = None, environ: os._Environ[str] | dict[str, str] | None = None
+) -> GatewayConfig:
+    """Read the config file (`path`, else $GATEWAY_CONFIG, else config/gateway.yaml)."""
+    env = os.environ if environ is None else environ
+    config_path = Path(path or env.get("GATEWAY_CONFIG") or DEFAULT_CONFIG_PATH)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: expected a mapping at the top level")
+    try:
+        data = substitute_env(raw, env)
+        data["base_dir"] = config_path.resolve().parent
+        return GatewayConfig.model_validate(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: invalid configuration:\n{format_errors(exc)}") from exc
+
+
+def format_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {loc}: {message}")
+    return "\n".join(lines)

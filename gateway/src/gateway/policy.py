@@ -1,0 +1,429 @@
+"""IAM policy evaluation for API Gateway resource policies and the callers' identity policies.
+
+Framework-free: documents and request facts in, a Decision out. Semantics follow the IAM User
+Guide ("Policy evaluation logic", "Principal", "NotPrincipal", "Resource") and the API Gateway
+Developer Guide ("How API Gateway resource policies affect authorization workflow", "API Gateway
+resource policy examples"). Condition operators live in `gateway.conditions`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from gateway.conditions import (
+    Condition,
+    ConditionError,
+    ContextValues,
+    compile_wildcard,
+    normalize_context,
+    parse_condition_block,
+    substitute,
+    wildcard_match,
+)
+
+__all__ = [
+    "Decision",
+    "Policy",
+    "PolicyError",
+    "RequestContext",
+    "Statement",
+    "authorize",
+    "denial_message",
+    "evaluate",
+    "expand_execute_api_shorthand",
+    "parse_policy",
+]
+
+VERSIONS = ("2012-10-17", "2008-10-17")  # only 2012-10-17 has policy variables
+SHORTHAND_PREFIX = "execute-api:/"
+_STATEMENT_KEYS = {
+    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+    "Resource", "NotResource", "Condition",
+}  # fmt: skip
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root")
+_ROLE_ARN = re.compile(r"arn:([^:]+):iam::(\d{12}):role/(?:.*/)?([^/]+)")
+_SESSION_ARN = re.compile(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/[^/]+")
+_EXECUTE_API_ARN = re.compile(r"(arn:[^:]+:execute-api:[^:]*:[^:]*:[^/]+)/")
+
+
+class Decision(enum.Enum):
+    ALLOW = "Allow"
+    EXPLICIT_DENY = "ExplicitDeny"
+    IMPLICIT_DENY = "ImplicitDeny"
+
+
+class PolicyError(ValueError):
+    """A malformed policy document; the message names the statement and the field."""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    principal_arn: str | None  # None: anonymous (unauthenticated) caller
+    principal_account: str | None
+    action: str  # "execute-api:Invoke"
+    resource: str  # arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}
+    # aws:SourceVpce, aws:SourceIp, ...: case-insensitive keys, absent (or None, []) = missing.
+    # The caller supplies aws:CurrentTime/aws:EpochTime (evaluation never reads the clock);
+    # aws:PrincipalArn/aws:PrincipalAccount default to principal_arn/principal_account.
+    condition_keys: Mapping[str, str | Sequence[str] | bool | int]
+
+
+@dataclass(frozen=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: str  # "Allow" or "Deny"
+    principals: tuple[str, ...] | None  # None: no Principal element; "*" means everyone
+    not_principal: bool
+    actions: tuple[str, ...]
+    not_action: bool
+    resources: tuple[str, ...]
+    not_resource: bool
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    statements: tuple[Statement, ...]
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def parse_policy(document: str | Mapping, *, resource_policy: bool = True) -> Policy:
+    """Validate a policy document (JSON text or a mapping) and return it parsed.
+
+    A resource policy needs exactly one of Principal/NotPrincipal in every statement; an identity
+    policy (resource_policy=False) must have neither.
+    """
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as error:
+            raise PolicyError(f"policy is not valid JSON: {error}") from None
+    if not isinstance(document, Mapping):
+        raise PolicyError("policy must be a JSON object")
+    unknown = set(document) - {"Version", "Id", "Statement"}
+    if unknown:
+        raise PolicyError(f"policy has unknown fields: {', '.join(sorted(unknown))}")
+    version = document.get("Version", "2008-10-17")
+    if version not in VERSIONS:
+        raise PolicyError(f"Version must be one of {', '.join(VERSIONS)}, not {version!r}")
+    raw = document.get("Statement")
+    statements = [raw] if isinstance(raw, Mapping) else raw
+    if not isinstance(statements, list) or not statements:
+        raise PolicyError("Statement must be a statement object or a non-empty list of them")
+    return Policy(
+        version,
+        tuple(_parse_statement(i, s, resource_policy) for i, s in enumerate(statements)),
+    )
+
+
+def _parse_statement(index: int, raw: object, resource_policy: bool) -> Statement:
+    where = f"Statement[{index}]"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{where} must be an object")
+    unknown = set(raw) - _STATEMENT_KEYS
+    if unknown:
+        raise PolicyError(f"{where} has unknown fields: {', '.join(sorted(unknown))}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"{where}.Sid must be a string")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"{where}.Effect must be 'Allow' or 'Deny', not {effect!r}")
+    principal_field = _exactly_one(raw, where, "Principal", "NotPrincipal", required=False)
+    if resource_policy and principal_field is None:
+        raise PolicyError(f"{where} needs a Principal or NotPrincipal (resource policy)")
+    if not resource_policy and principal_field is not None:
+        raise PolicyError(f"{where}.{principal_field} is not allowed in an identity policy")
+    if principal_field == "NotPrincipal" and effect == "Allow":
+        raise PolicyError(f"{where}.NotPrincipal is only supported with Effect 'Deny'")
+    principals = (
+        _parse_principal(f"{where}.{principal_field}", raw[principal_field])
+        if principal_field
+        else None
+    )
+    action_field = _exactly_one(raw, where, "Action", "NotAction")
+    actions = _string_list(f"{where}.{action_field}", raw[action_field])
+    for action in actions:
+        if action != "*" and not re.fullmatch(r"[^:\s]+:[^:\s]+", action):
+            raise PolicyError(f"{where}.{action_field}: {action!r} is not 'service:action' or '*'")
+    resource_field = _exactly_one(raw, where, "Resource", "NotResource")
+    resources = _string_list(f"{where}.{resource_field}", raw[resource_field])
+    for resource in resources:
+        if resource != "*" and not resource.startswith(("arn:", SHORTHAND_PREFIX)):
+            raise PolicyError(
+                f"{where}.{resource_field}: {resource!r} is not an ARN, "
+                f"'{SHORTHAND_PREFIX}...' or '*'"
+            )
+    try:
+        conditions = parse_condition_block(raw["Condition"]) if "Condition" in raw else ()
+    except ConditionError as error:
+        raise PolicyError(f"{where}.Condition: {error}") from None
+    return Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        principals=principals,
+        not_principal=principal_field == "NotPrincipal",
+        actions=actions,
+        not_action=action_field == "NotAction",
+        resources=resources,
+        not_resource=resource_field == "NotResource",
+        conditions=conditions,
+    )
+
+
+def _exactly_one(raw: Mapping, where: str, first: str, second: str, *, required: bool = True):
+    present = [name for name in (first, second) if name in raw]
+    if len(present) == 2:
+        raise PolicyError(f"{where} must not have both {first} and {second}")
+    if not present and required:
+        raise PolicyError(f"{where} needs {first} or {second}")
+    return present[0] if present else None
+
+
+def _string_list(where: str, value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise PolicyError(f"{where} must be a non-empty string or list of non-empty strings")
+    return tuple(items)
+
+
+def _parse_principal(where: str, value: object) -> tuple[str, ...]:
+    """Principal as a tuple of matchable entries: "*", account root ARNs and principal ARNs.
+
+    Service, Federated and CanonicalUser principals are kept as "Service:..." etc.: valid, but
+    no caller of this gateway is ever one of them.
+    """
+    if value == "*":
+        return ("*",)
+    if not isinstance(value, Mapping) or not value:
+        raise PolicyError(f"{where} must be '*' or an object such as {{'AWS': [...]}}")
+    entries: list[str] = []
+    for kind, raw in value.items():
+        if kind not in _PRINCIPAL_TYPES:
+            raise PolicyError(f"{where} has unknown principal type {kind!r}")
+        for item in _string_list(f"{where}.{kind}", raw):
+            if kind != "AWS":
+                entries.append(f"{kind}:{item}")
+            elif item == "*":
+                entries.append("*")
+            elif _ACCOUNT_ID.fullmatch(item):
+                entries.append(f"arn:aws:iam::{item}:root")
+            elif not item.startswith("arn:") or len(item.split(":", 5)) != 6:
+                raise PolicyError(f"{where}.AWS: {item!r} is not an account id, an ARN or '*'")
+            elif "*" in item or "?" in item:
+                raise PolicyError(
+                    f"{where}.AWS: {item!r}: wildcards are not allowed in principal ARNs "
+                    "(only '*' on its own); use a Condition on aws:PrincipalArn instead"
+                )
+            else:
+                entries.append(item)
+    return tuple(entries)
+
+
+def expand_execute_api_shorthand(
+    policy: Policy, *, region: str, account: str, api_id: str
+) -> Policy:
+    """Rewrite `execute-api:/stage/METHOD/path` resources to full ARNs, as API Gateway does
+    when the policy is saved (current region, the API's account and id)."""
+    prefix = f"arn:aws:execute-api:{region}:{account}:{api_id}/"
+
+    def expand(resources: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            prefix + r.removeprefix(SHORTHAND_PREFIX) if r.startswith(SHORTHAND_PREFIX) else r
+            for r in resources
+        )
+
+    return replace(
+        policy,
+        statements=tuple(replace(s, resources=expand(s.resources)) for s in policy.statements),
+    )
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate(policy: Policy, ctx: RequestContext, *, require_principal: bool = True) -> Decision:
+    """One policy: EXPLICIT_DENY if a Deny statement applies, else ALLOW if an Allow statement
+    applies, else IMPLICIT_DENY.
+
+    require_principal=True (resource policies): a statement without Principal/NotPrincipal never
+    applies. False (identity policies): such a statement applies to the caller it is attached to.
+    Leftover `execute-api:/` shorthand resolves against the API named in ctx.resource (a resource
+    policy only ever governs its own API, so this equals expanding it on save).
+    """
+    context = _context_values(ctx)
+    variables = policy.version == "2012-10-17"
+    applying = [
+        s for s in policy.statements if _applies(s, ctx, context, variables, require_principal)
+    ]
+    if any(s.effect == "Deny" for s in applying):
+        return Decision.EXPLICIT_DENY
+    if applying:
+        return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
+def _context_values(ctx: RequestContext) -> ContextValues:
+    """The request's condition keys; aws:PrincipalArn/aws:PrincipalAccount default from ctx."""
+    context = normalize_context(ctx.condition_keys)
+    if ctx.principal_arn:
+        context.setdefault("aws:principalarn", (ctx.principal_arn,))
+    account = _caller_account(ctx)
+    if account:
+        context.setdefault("aws:principalaccount", (account,))
+    return context
+
+
+def _caller_account(ctx: RequestContext) -> str | None:
+    if ctx.principal_account:
+        return ctx.principal_account
+    if ctx.principal_arn and len(parts := ctx.principal_arn.split(":", 5)) == 6:
+        return parts[4] or None
+    return None
+
+
+def _applies(
+    statement: Statement,
+    ctx: RequestContext,
+    context: ContextValues,
+    variables: bool,
+    require_principal: bool,
+) -> bool:
+    if statement.principals is None:
+        if require_principal:
+            return False
+    elif _principal_listed(statement, ctx) == statement.not_principal:
+        return False
+    action_hit = any(wildcard_match(a, ctx.action, ignore_case=True) for a in statement.actions)
+    if action_hit == statement.not_action:
+        return False
+    resource_hit = any(
+        _resource_match(r, ctx.resource, context, variables) for r in statement.resources
+    )
+    if resource_hit == statement.not_resource:
+        return False
+    return all(c.evaluate(context, variables=variables) for c in statement.conditions)
+
+
+def _principal_listed(statement: Statement, ctx: RequestContext) -> bool:
+    """Whether the caller is named by Principal (or, for NotPrincipal, excepted by it).
+
+    Anonymous callers are named only by "*". An account id / root ARN names every principal of
+    the account; a role ARN names the role and its assumed-role sessions. NotPrincipal excepts a
+    caller only when every identity AWS checks for it is listed: the account, then the role,
+    then the session (IAM User Guide, NotPrincipal), so listing just a role still denies it.
+    """
+    entries = statement.principals or ()
+    if "*" in entries:
+        return True
+    if ctx.principal_arn is None:
+        return False
+    account = _caller_account(ctx)
+    account_listed = any(
+        (m := _ROOT_ARN.fullmatch(e)) is not None and m.group(1) == account for e in entries
+    )
+    role_arns = [e for e in entries if _ROLE_ARN.fullmatch(e)]
+    arn_listed = ctx.principal_arn in entries or _session_of_listed_role(
+        ctx.principal_arn, role_arns
+    )
+    if not statement.not_principal:
+        return account_listed or arn_listed
+    if _ROOT_ARN.fullmatch(ctx.principal_arn):
+        return account_listed
+    session = _SESSION_ARN.fullmatch(ctx.principal_arn)
+    role_listed = session is None or _session_of_listed_role(ctx.principal_arn, role_arns)
+    return account_listed and ctx.principal_arn in entries and role_listed
+
+
+def _session_of_listed_role(principal_arn: str, role_arns: list[str]) -> bool:
+    session = _SESSION_ARN.fullmatch(principal_arn)
+    if session is None:
+        return False
+    for role_arn in role_arns:
+        role = _ROLE_ARN.fullmatch(role_arn)
+        if role is not None and role.groups() == session.groups():
+            return True
+    return False
+
+
+def _resource_match(pattern: str, resource: str, context: ContextValues, variables: bool) -> bool:
+    if pattern.startswith(SHORTHAND_PREFIX):
+        api = _EXECUTE_API_ARN.match(resource)
+        if api is None:
+            return False
+        pattern = api.group(1) + "/" + pattern.removeprefix(SHORTHAND_PREFIX)
+    parts = substitute(pattern, context) if variables else [(False, pattern)]
+    if parts is None:  # a policy variable without a value matches nothing
+        return False
+    return compile_wildcard(parts, arn_segments=True).fullmatch(resource) is not None
+
+
+def _combine(decisions: Sequence[Decision]) -> Decision:
+    if Decision.EXPLICIT_DENY in decisions:
+        return Decision.EXPLICIT_DENY
+    if Decision.ALLOW in decisions:
+        return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
+def authorize(
+    *,
+    resource_policy: Policy | None,
+    identity_policies: Sequence[Policy],
+    ctx: RequestContext,
+    api_account: str,
+    iam_auth: bool,
+) -> Decision:
+    """Combine the resource policy and the caller's identity policies as API Gateway does.
+
+    - Without IAM auth only the resource policy counts and it must allow explicitly. With no
+      resource policy this returns IMPLICIT_DENY ("nothing allowed it"): a caller serving a
+      REGIONAL API without a policy should not call authorize at all; a PRIVATE API without a
+      policy rejects everything, which is exactly this answer.
+    - With IAM auth an explicit deny in either wins. Same account (caller's account ==
+      api_account): ALLOW if the resource policy OR an identity policy allows (a missing resource
+      policy allows nothing). Other account: both must allow, so without a resource policy
+      a cross-account caller is always IMPLICIT_DENY.
+    """
+    resource = evaluate(resource_policy, ctx) if resource_policy else Decision.IMPLICIT_DENY
+    if not iam_auth:
+        return resource
+    identity = _combine([evaluate(p, ctx, require_principal=False) for p in identity_policies])
+    if Decision.EXPLICIT_DENY in (resource, identity):
+        return Decision.EXPLICIT_DENY
+    allowed = (resource, identity)
+    if _caller_account(ctx) == api_account:
+        granted = Decision.ALLOW in allowed
+    else:
+        granted = allowed == (Decision.ALLOW, Decision.ALLOW)
+    return Decision.ALLOW if granted else Decision.IMPLICIT_DENY
+
+
+def denial_message(ctx: RequestContext, decision: Decision) -> str:
+    """API Gateway's 403 message for a policy denial (the `Message` of the JSON body).
+
+    As observed from API Gateway, the account id in the resource ARN shows only its last four
+    digits: `arn:aws:execute-api:us-west-2:********2543:abcde12345/prod/GET/`.
+    """
+    user = ctx.principal_arn or "anonymous"
+    resource = _mask_account(ctx.resource)
+    message = f"User: {user} is not authorized to perform: {ctx.action} on resource: {resource}"
+    return message + " with an explicit deny" if decision is Decision.EXPLICIT_DENY else message
+
+
+def _mask_account(arn: str) -> str:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and _ACCOUNT_ID.fullmatch(parts[4]):
+        parts[4] = "*" * 8 + parts[4][-4:]
+    return ":".join(parts)

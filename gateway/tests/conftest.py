@@ -1,0 +1,220 @@
+"""Real servers for the gateway tests: the providers and the gateway as subprocesses, an echo
+server in a thread. Everything listens on loopback; readiness is polled, never slept for."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+TEST_CONFIG = TESTS / "data" / "gateway-test.yaml"
+SLOW_SECONDS = 3.0  # the echo server's /slow answer; integrations time out after 1 s
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError as exc:
+            last = exc
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} not ready after {timeout} s: {last!r}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def start_dog_names(port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dog_names"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    wait_until_ready(f"http://127.0.0.1:{port}/health", process)
+    return process
+
+
+def start_todo(port: int, db_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "TODO_DB_PATH": str(db_path),
+        "WEB_CONCURRENCY": "2",
+    }
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "todo"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    wait_until_ready(f"http://127.0.0.1:{port}/health", process)
+    return process
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Answers every request with what it received, as JSON; /slow... answers late."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                chunk = self.rfile.read(size)
+                self.rfile.readline()  # CRLF after the chunk
+                if size == 0:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _echo(self) -> None:
+        body = self._read_body()
+        if self.path.startswith("/slow"):
+            time.sleep(SLOW_SECONDS)
+        payload = json.dumps(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": [[k, v] for k, v in self.headers.items()],
+                "body_length": len(body),
+            }
+        ).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the gateway gave up waiting: that is what /slow is for
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo  # noqa: N815
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def echo_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    dog_names_host: str
+    todo_host: str
+    flaky_port: int
+    log_dir: Path
+    gateway_log: Path
+
+    def access_log(self) -> list[dict[str, object]]:
+        lines = self.gateway_log.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, echo_server: str) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("stack")
+    dog_port, todo_port, gateway_port, flaky_port = (free_port() for _ in range(4))
+    processes = [
+        start_dog_names(dog_port, logs / "dog-names.log"),
+        start_todo(todo_port, logs / "todo.db", logs / "todo.log"),
+    ]
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(gateway_port),
+        "GATEWAY_CONFIG": str(TEST_CONFIG),
+        "DOG_NAMES_HOST": f"127.0.0.1:{dog_port}",
+        "TODO_HOST": f"127.0.0.1:{todo_port}",
+        "FLAKY_HOST": f"127.0.0.1:{flaky_port}",
+        "ECHO_HOST": echo_server,
+    }
+    gateway_log = logs / "gateway.log"
+    try:
+        with gateway_log.open("ab") as out:
+            gateway = subprocess.Popen(
+                [sys.executable, "-m", "gateway"], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        processes.append(gateway)
+        url = f"http://127.0.0.1:{gateway_port}"
+        wait_until_ready(f"{url}/__gateway/health", gateway)
+        yield Stack(
+            gateway_url=url,
+            dog_names_host=f"127.0.0.1:{dog_port}",
+            todo_host=f"127.0.0.1:{todo_port}",
+            flaky_port=flaky_port,
+            log_dir=logs,
+            gateway_log=gateway_log,
+        )
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def client_from(source_address: str, **kwargs: object) -> httpx.Client:
+    """A client whose connections leave from `source_address` (a VPC's loopback subnet)."""
+    transport = httpx.HTTPTransport(local_address=source_address)
+    return httpx.Client(transport=transport, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def outside() -> Iterator[httpx.Client]:
+    """A caller outside every VPC (plain 127.0.0.1)."""
+    with client_from("127.0.0.1") as client:
+        yield client
+
+
+@pytest.fixture
+def consumer_vpc() -> Iterator[httpx.Client]:
+    with client_from("127.0.4.10") as client:
+        yield client
+
+
+@pytest.fixture
+def proxy_vpc() -> Iterator[httpx.Client]:
+    with client_from("127.0.1.10") as client:
+        yield client

@@ -1,0 +1,443 @@
+"""Condition operators against the IAM User Guide's rules, one table row per case."""
+
+import pytest
+from gateway.conditions import (
+    ConditionError,
+    normalize_context,
+    parse_condition_block,
+    wildcard_match,
+)
+
+VPCE = "vpce-04444444444444444"
+ROLE = "arn:aws:iam::444444444444:role/consumer-lambda"
+
+
+def holds(operator, key, values, context, *, variables=True):
+    (condition,) = parse_condition_block({operator: {key: values}})
+    return condition.evaluate(normalize_context(context), variables=variables)
+
+
+# (operator, key, policy values, request context, expected)
+OPERATOR_CASES = [
+    # strings: case-sensitive unless IgnoreCase, several policy values = OR
+    ("StringEquals", "aws:SourceVpce", VPCE, {"aws:SourceVpce": VPCE}, True),
+    ("StringEquals", "aws:SourceVpce", VPCE, {"aws:SourceVpce": VPCE.upper()}, False),
+    ("StringEquals", "aws:SourceVpce", ["vpce-1", VPCE], {"aws:SourceVpce": VPCE}, True),
+    ("StringEquals", "aws:SourceVpce", ["vpce-1", "vpce-2"], {"aws:SourceVpce": VPCE}, False),
+    ("StringNotEquals", "aws:SourceVpce", VPCE, {"aws:SourceVpce": VPCE}, False),
+    ("StringNotEquals", "aws:SourceVpce", "vpce-1", {"aws:SourceVpce": VPCE}, True),
+    # negated with several values: NOR, the key must match none of them
+    ("StringNotEquals", "aws:SourceVpce", ["vpce-1", VPCE], {"aws:SourceVpce": VPCE}, False),
+    ("StringNotEquals", "aws:SourceVpce", ["vpce-1", "vpce-2"], {"aws:SourceVpce": VPCE}, True),
+    ("StringEqualsIgnoreCase", "aws:UserAgent", "Curl/8.0", {"aws:UserAgent": "curl/8.0"}, True),
+    ("StringEqualsIgnoreCase", "aws:UserAgent", "curl/8.1", {"aws:UserAgent": "curl/8.0"}, False),
+    ("StringNotEqualsIgnoreCase", "aws:UserAgent", "CURL", {"aws:UserAgent": "curl"}, False),
+    ("StringNotEqualsIgnoreCase", "aws:UserAgent", "wget", {"aws:UserAgent": "curl"}, True),
+    ("StringLike", "aws:UserAgent", "curl/*", {"aws:UserAgent": "curl/8.4.0"}, True),
+    ("StringLike", "aws:UserAgent", "curl/?.0", {"aws:UserAgent": "curl/8.0"}, True),
+    ("StringLike", "aws:UserAgent", "curl/?.0", {"aws:UserAgent": "curl/10.0"}, False),
+    ("StringLike", "aws:UserAgent", "Curl/*", {"aws:UserAgent": "curl/8.4.0"}, False),
+    (
+        "StringLike",
+        "aws:Referer",
+        "https://*.example.com/*",
+        {"aws:Referer": "https://a.b.example.com/x/y"},
+        True,
+    ),
+    ("StringNotLike", "aws:UserAgent", "curl/*", {"aws:UserAgent": "curl/8.4.0"}, False),
+    ("StringNotLike", "aws:UserAgent", "curl/*", {"aws:UserAgent": "python-requests/2"}, True),
+    # ARNs: each of the six components matched on its own
+    ("ArnEquals", "aws:PrincipalArn", ROLE, {"aws:PrincipalArn": ROLE}, True),
+    ("ArnEquals", "aws:PrincipalArn", ROLE, {"aws:PrincipalArn": ROLE + "2"}, False),
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::*:role/consumer-*",
+        {"aws:PrincipalArn": ROLE},
+        True,
+    ),
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::444444444444:role/*",
+        {"aws:PrincipalArn": ROLE},
+        True,
+    ),
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::333333333333:role/*",
+        {"aws:PrincipalArn": ROLE},
+        False,
+    ),
+    # `*` in one component does not swallow the colons of the next ones
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        "arn:aws:*:role/consumer-lambda",
+        {"aws:PrincipalArn": ROLE},
+        False,
+    ),
+    (
+        "ArnLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::*:role/*",
+        {"aws:PrincipalArn": "not-an-arn"},
+        False,
+    ),
+    ("ArnNotEquals", "aws:PrincipalArn", ROLE, {"aws:PrincipalArn": ROLE}, False),
+    (
+        "ArnNotLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::*:role/other-*",
+        {"aws:PrincipalArn": ROLE},
+        True,
+    ),
+    (
+        "ArnNotLike",
+        "aws:PrincipalArn",
+        "arn:aws:iam::*:role/consumer-*",
+        {"aws:PrincipalArn": ROLE},
+        False,
+    ),
+    # IP addresses: CIDR or single address, v4 and v6
+    ("IpAddress", "aws:SourceIp", "192.0.2.0/24", {"aws:SourceIp": "192.0.2.77"}, True),
+    ("IpAddress", "aws:SourceIp", "192.0.2.0/24", {"aws:SourceIp": "192.0.3.1"}, False),
+    ("IpAddress", "aws:SourceIp", "192.0.2.7", {"aws:SourceIp": "192.0.2.7"}, True),
+    (
+        "IpAddress",
+        "aws:SourceIp",
+        ["10.0.0.0/8", "192.0.2.0/24"],
+        {"aws:SourceIp": "192.0.2.1"},
+        True,
+    ),
+    ("IpAddress", "aws:SourceIp", "2001:db8::/32", {"aws:SourceIp": "2001:db8:1234::1"}, True),
+    ("IpAddress", "aws:SourceIp", "2001:db8::/32", {"aws:SourceIp": "2001:db9::1"}, False),
+    ("IpAddress", "aws:SourceIp", "2001:db8::/32", {"aws:SourceIp": "192.0.2.1"}, False),
+    ("IpAddress", "aws:SourceIp", "192.0.2.0/24", {"aws:SourceIp": "not-an-ip"}, False),
+    ("NotIpAddress", "aws:VpcSourceIp", "10.214.4.0/24", {"aws:VpcSourceIp": "10.214.4.9"}, False),
+    ("NotIpAddress", "aws:VpcSourceIp", "10.214.4.0/24", {"aws:VpcSourceIp": "10.211.1.9"}, True),
+    # booleans
+    ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": True}, True),
+    ("Bool", "aws:SecureTransport", True, {"aws:SecureTransport": "true"}, True),
+    ("Bool", "aws:SecureTransport", "true", {"aws:SecureTransport": False}, False),
+    ("Bool", "aws:SecureTransport", "false", {"aws:SecureTransport": "false"}, True),
+    # numbers
+    ("NumericEquals", "aws:EpochTime", "1700000000", {"aws:EpochTime": 1700000000}, True),
+    ("NumericEquals", "aws:EpochTime", "1700000000", {"aws:EpochTime": 1700000001}, False),
+    ("NumericNotEquals", "aws:EpochTime", "5", {"aws:EpochTime": "5.0"}, False),
+    ("NumericNotEquals", "aws:EpochTime", "5", {"aws:EpochTime": "6"}, True),
+    ("NumericLessThan", "aws:EpochTime", 10, {"aws:EpochTime": 9}, True),
+    ("NumericLessThan", "aws:EpochTime", 10, {"aws:EpochTime": 10}, False),
+    ("NumericLessThanEquals", "aws:EpochTime", 10, {"aws:EpochTime": 10}, True),
+    ("NumericLessThanEquals", "aws:EpochTime", 10, {"aws:EpochTime": 11}, False),
+    ("NumericGreaterThan", "aws:EpochTime", "2.5", {"aws:EpochTime": "2.6"}, True),
+    ("NumericGreaterThan", "aws:EpochTime", "2.5", {"aws:EpochTime": "2.5"}, False),
+    ("NumericGreaterThanEquals", "aws:EpochTime", "2.5", {"aws:EpochTime": "2.5"}, True),
+    ("NumericGreaterThanEquals", "aws:EpochTime", "2.5", {"aws:EpochTime": "2"}, False),
+    ("NumericEquals", "aws:EpochTime", "5", {"aws:EpochTime": "five"}, False),
+    # dates: ISO 8601 or epoch seconds on either side
+    (
+        "DateEquals",
+        "aws:CurrentTime",
+        "2024-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateEquals",
+        "aws:CurrentTime",
+        "2024-01-01T01:00:00+01:00",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateEquals",
+        "aws:CurrentTime",
+        "1704067200",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        True,
+    ),
+    ("DateEquals", "aws:EpochTime", "2024-01-01T00:00:00Z", {"aws:EpochTime": 1704067200}, True),
+    (
+        "DateEquals",
+        "aws:CurrentTime",
+        "2024-01-01",
+        {"aws:CurrentTime": "2024-01-01T00:00:01Z"},
+        False,
+    ),
+    (
+        "DateNotEquals",
+        "aws:CurrentTime",
+        "2024-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        False,
+    ),
+    (
+        "DateNotEquals",
+        "aws:CurrentTime",
+        "2024-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2024-06-01T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateLessThan",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2024-12-31T23:59:59Z"},
+        True,
+    ),
+    (
+        "DateLessThan",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2025-01-01T00:00:00Z"},
+        False,
+    ),
+    (
+        "DateLessThanEquals",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2025-01-01T00:00:00Z"},
+        True,
+    ),
+    (
+        "DateLessThanEquals",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2025-01-01T00:00:01Z"},
+        False,
+    ),
+    (
+        "DateGreaterThan",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00.000Z",
+        {"aws:CurrentTime": "2025-01-01T00:00:00.001Z"},
+        True,
+    ),
+    (
+        "DateGreaterThan",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "2024-01-01T00:00:00Z"},
+        False,
+    ),
+    ("DateGreaterThanEquals", "aws:EpochTime", "1704067200", {"aws:EpochTime": "1704067200"}, True),
+    (
+        "DateGreaterThanEquals",
+        "aws:EpochTime",
+        "1704067200",
+        {"aws:EpochTime": "1704067199"},
+        False,
+    ),
+    (
+        "DateLessThan",
+        "aws:CurrentTime",
+        "2025-01-01T00:00:00Z",
+        {"aws:CurrentTime": "yesterday"},
+        False,
+    ),
+    # condition keys are case-insensitive
+    ("StringEquals", "AWS:SOURCEVPCE", VPCE, {"aws:sourcevpce": VPCE}, True),
+    ("StringEquals", "aws:sourceVpce", VPCE, {"AWS:SourceVPCE": VPCE}, True),
+]
+
+
+@pytest.mark.parametrize(("operator", "key", "values", "context", "expected"), OPERATOR_CASES)
+def test_operator(operator, key, values, context, expected):
+    assert holds(operator, key, values, context) is expected
+
+
+# A key missing from the request: false, except negated operators (true), per operator family.
+MISSING_KEY_CASES = [
+    ("StringEquals", "x", False),
+    ("StringNotEquals", "x", True),
+    ("StringEqualsIgnoreCase", "x", False),
+    ("StringNotEqualsIgnoreCase", "x", True),
+    ("StringLike", "*", False),
+    ("StringNotLike", "*", True),
+    ("ArnEquals", ROLE, False),
+    ("ArnLike", "arn:*:*:*:*:*", False),
+    ("ArnNotEquals", ROLE, True),
+    ("ArnNotLike", "arn:*:*:*:*:*", True),
+    ("IpAddress", "0.0.0.0/0", False),
+    ("NotIpAddress", "0.0.0.0/0", True),
+    ("Bool", "true", False),
+    ("Bool", "false", False),
+    ("NumericEquals", "1", False),
+    ("NumericNotEquals", "1", True),
+    ("NumericLessThan", "1", False),
+    ("NumericGreaterThanEquals", "1", False),
+    ("DateEquals", "2024-01-01", False),
+    ("DateNotEquals", "2024-01-01", True),
+    ("DateLessThan", "2024-01-01", False),
+    ("DateGreaterThan", "2024-01-01", False),
+]
+
+
+@pytest.mark.parametrize(("operator", "value", "expected"), MISSING_KEY_CASES)
+def test_missing_key(operator, value, expected):
+    assert holds(operator, "aws:SourceVpce", value, {"aws:SourceIp": "192.0.2.1"}) is expected
+    # an empty list and None are missing too
+    assert holds(operator, "aws:SourceVpce", value, {"aws:SourceVpce": []}) is expected
+    assert holds(operator, "aws:SourceVpce", value, {"aws:SourceVpce": None}) is expected
+
+
+# ...IfExists: true when the key is missing, the plain operator when it is present.
+IF_EXISTS_CASES = [
+    ("StringEqualsIfExists", VPCE, {}, True),
+    ("StringEqualsIfExists", VPCE, {"aws:SourceVpce": VPCE}, True),
+    ("StringEqualsIfExists", VPCE, {"aws:SourceVpce": "vpce-other"}, False),
+    ("StringNotEqualsIfExists", VPCE, {}, True),
+    ("StringNotEqualsIfExists", VPCE, {"aws:SourceVpce": VPCE}, False),
+    ("StringLikeIfExists", "vpce-0*", {"aws:SourceVpce": VPCE}, True),
+    ("StringLikeIfExists", "vpce-9*", {"aws:SourceVpce": VPCE}, False),
+    ("ArnLikeIfExists", "arn:*:*:*:*:*", {}, True),
+    ("IpAddressIfExists", "10.0.0.0/8", {}, True),
+    ("IpAddressIfExists", "10.0.0.0/8", {"aws:SourceVpce": "192.0.2.1"}, False),
+    ("BoolIfExists", "true", {}, True),
+    ("BoolIfExists", "true", {"aws:SourceVpce": "false"}, False),
+    ("NumericLessThanIfExists", "3", {}, True),
+    ("NumericLessThanIfExists", "3", {"aws:SourceVpce": "4"}, False),
+    ("DateGreaterThanIfExists", "2024-01-01", {}, True),
+    ("DateGreaterThanIfExists", "2024-01-01", {"aws:SourceVpce": "2023-01-01"}, False),
+]
+
+
+@pytest.mark.parametrize(("operator", "value", "context", "expected"), IF_EXISTS_CASES)
+def test_if_exists(operator, value, context, expected):
+    assert holds(operator, "aws:SourceVpce", value, context) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "context", "expected"),
+    [
+        ("true", {}, True),  # "true": the key is missing
+        ("true", {"aws:SourceVpce": VPCE}, False),
+        ("false", {"aws:SourceVpce": VPCE}, True),  # "false": the key is present
+        ("false", {}, False),
+        (True, {}, True),
+        ("false", {"aws:SourceVpce": ""}, True),  # an empty string is a value
+    ],
+)
+def test_null(value, context, expected):
+    assert holds("Null", "aws:SourceVpce", value, context) is expected
+
+
+SET_CASES = [
+    # ForAnyValue: some request value matches; missing key: false
+    ("ForAnyValue:StringEquals", ["a", "b"], {"k": ["x", "b"]}, True),
+    ("ForAnyValue:StringEquals", ["a", "b"], {"k": ["x", "y"]}, False),
+    ("ForAnyValue:StringEquals", ["a", "b"], {}, False),
+    ("ForAnyValue:StringEquals", ["a", "b"], {"k": []}, False),
+    ("ForAnyValue:StringLike", ["a*"], {"k": ["xa", "ab"]}, True),
+    ("ForAnyValue:StringNotEquals", ["a"], {"k": ["a", "b"]}, True),
+    ("ForAnyValue:StringNotEquals", ["a"], {"k": ["a"]}, False),
+    ("ForAnyValue:StringEqualsIfExists", ["a"], {}, True),
+    # ForAllValues: every request value matches; missing or empty key: true
+    ("ForAllValues:StringEquals", ["a", "b"], {"k": ["a", "b"]}, True),
+    ("ForAllValues:StringEquals", ["a", "b"], {"k": ["a", "c"]}, False),
+    ("ForAllValues:StringEquals", ["a", "b"], {}, True),
+    ("ForAllValues:StringEquals", ["a", "b"], {"k": []}, True),
+    ("ForAllValues:StringNotEquals", ["a"], {"k": ["b", "c"]}, True),
+    ("ForAllValues:StringNotEquals", ["a"], {"k": ["b", "a"]}, False),
+    ("ForAllValues:IpAddress", ["10.0.0.0/8"], {"k": ["10.1.1.1", "10.2.2.2"]}, True),
+    ("ForAllValues:IpAddress", ["10.0.0.0/8"], {"k": ["10.1.1.1", "192.0.2.1"]}, False),
+    # without a qualifier a multivalued key: any value for positive operators, none for negated
+    ("StringEquals", ["a"], {"k": ["x", "a"]}, True),
+    ("StringNotEquals", ["a"], {"k": ["x", "a"]}, False),
+    ("StringNotEquals", ["a"], {"k": ["x", "y"]}, True),
+]
+
+
+@pytest.mark.parametrize(("operator", "values", "context", "expected"), SET_CASES)
+def test_set_qualifiers(operator, values, context, expected):
+    assert holds(operator, "k", values, context) is expected
+
+
+VARIABLE_CASES = [
+    ("StringEquals", "${aws:username}", {"aws:username": "bob", "k": "bob"}, True),
+    ("StringEquals", "${aws:username}", {"aws:username": "bob", "k": "alice"}, False),
+    ("StringEquals", "team-${AWS:USERNAME}", {"aws:username": "bob", "k": "team-bob"}, True),
+    # no value and no default: that policy value matches nothing
+    ("StringEquals", "${aws:username}", {"k": "${aws:username}"}, False),
+    ("StringNotEquals", "${aws:username}", {"k": "bob"}, True),
+    ("StringEquals", "${aws:username, 'nobody'}", {"k": "nobody"}, True),
+    ("StringEquals", "${aws:username, 'it''s'}", {"k": "it's"}, True),
+    ("StringEquals", "${aws:username, 'nobody'}", {"aws:username": "bob", "k": "bob"}, True),
+    # a variable's value is literal text, `${*}` is a literal star
+    ("StringLike", "${aws:username}", {"aws:username": "b*", "k": "bob"}, False),
+    ("StringLike", "a${*}*", {"k": "a*b"}, True),
+    ("StringLike", "a${*}*", {"k": "ab"}, False),
+    ("StringLike", "${aws:userid}:*", {"aws:userid": "AROAEXAMPLE", "k": "AROAEXAMPLE:s1"}, True),
+]
+
+
+@pytest.mark.parametrize(("operator", "value", "context", "expected"), VARIABLE_CASES)
+def test_policy_variables(operator, value, context, expected):
+    assert holds(operator, "k", value, context) is expected
+
+
+def test_variables_are_literal_text_for_version_2008():
+    context = {"aws:username": "bob", "k": "${aws:username}"}
+    assert holds("StringEquals", "k", "${aws:username}", context, variables=False) is True
+
+
+def test_several_keys_in_one_operator_and_several_operators_are_all_required():
+    conditions = parse_condition_block(
+        {
+            "StringEquals": {"aws:SourceVpce": VPCE, "aws:PrincipalAccount": "444444444444"},
+            "Bool": {"aws:SecureTransport": "true"},
+        }
+    )
+    both = {"aws:SourceVpce": VPCE, "aws:PrincipalAccount": "444444444444"}
+    cases = [
+        ({**both, "aws:SecureTransport": True}, True),
+        ({**both, "aws:SecureTransport": False}, False),
+        ({"aws:SourceVpce": VPCE, "aws:SecureTransport": True}, False),
+    ]
+    for context, expected in cases:
+        result = all(c.evaluate(normalize_context(context)) for c in conditions)
+        assert result is expected, context
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"StringEqualz": {"k": "v"}}, "unknown condition operator 'StringEqualz'"),
+        ({"ForSomeValues:StringEquals": {"k": "v"}}, "unknown condition operator"),
+        ({"NullIfExists": {"k": "true"}}, "Null takes no modifiers"),
+        ({"ForAnyValue:Null": {"k": "true"}}, "Null takes no modifiers"),
+        ({"IfExists": {"k": "v"}}, "unknown condition operator 'IfExists'"),
+        ({"StringEquals": "v"}, "must map condition keys to values"),
+        ({"StringEquals": {"k": []}}, "no values"),
+        ({"StringEquals": {"k": {"a": 1}}}, "values must be strings, numbers or booleans"),
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}}, "'10.0.0.300/8' is not a valid value"),
+        ({"NumericLessThan": {"k": "ten"}}, "'ten' is not a valid value"),
+        ({"DateLessThan": {"k": "soon"}}, "'soon' is not a valid value"),
+        ({"Bool": {"k": "yes"}}, "'yes' is not a valid value"),
+        ({"Null": {"k": "maybe"}}, "'maybe' is not a valid value"),
+        ({}, "non-empty object of operators"),
+    ],
+)
+def test_malformed_condition(block, message):
+    with pytest.raises(ConditionError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        parse_condition_block(block)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "ignore_case", "expected"),
+    [
+        ("execute-api:*", "execute-api:Invoke", True, True),
+        ("EXECUTE-API:invoke", "execute-api:Invoke", True, True),
+        ("execute-api:Inv?ke", "execute-api:Invoke", True, True),
+        ("execute-api:ManageConnections", "execute-api:Invoke", True, False),
+        ("*", "anything:at/all", False, True),
+        ("a*c", "abbbc", False, True),
+        ("a*c", "abbbd", False, False),
+        ("a?c", "ac", False, False),
+        ("A*", "abc", False, False),
+    ],
+)
+def test_wildcard_match(pattern, value, ignore_case, expected):
+    assert wildcard_match(pattern, value, ignore_case=ignore_case) is expected

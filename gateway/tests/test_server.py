@@ -1,0 +1,390 @@
+"""The running gateway (uvicorn subprocess) in front of the real providers: the table of SPEC
+section 2, API Gateway's error answers, and what crosses the gateway."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from .conftest import Stack, client_from, start_dog_names, stop
+
+CONSUMER = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+OTHER_TEAM = ("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY")
+PARTNER_HOST = "partnerap1.execute-api.us-east-1.amazonaws.com"
+MTLS_HOST = "mtlsapi001.execute-api.us-east-1.amazonaws.com"
+ARN = "arn:aws:execute-api:us-east-1:********1111"
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+FORBIDDEN = {"message": "Forbidden"}
+ELEVEN_MB = 11 * 1024 * 1024
+
+
+def signed(
+    method: str,
+    url: str,
+    *,
+    credentials: tuple[str, str] = CONSUMER,
+    host: str = PARTNER_HOST,
+    body: bytes = b"",
+) -> dict[str, str]:
+    """Headers botocore's SigV4 signer adds for a call to `url` (Host as the API's name)."""
+    request = AWSRequest(method=method, url=url, data=body, headers={"Host": host})
+    SigV4Auth(Credentials(*credentials), "execute-api", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def deny(principal: str, method: str, resource: str, *, explicit: bool) -> dict[str, str]:
+    message = (
+        f"User: {principal} is not authorized to perform: execute-api:Invoke"
+        f" on resource: {ARN}:{resource.replace('{M}', method)}"
+    )
+    return {"Message": message + (" with an explicit deny" if explicit else "")}
+
+
+# --- global: public HTTP API ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, genders", [("/dogs", {"male", "female"}), ("/dogs/males", {"male"}), ("/dogs/females", {"female"})])
+def test_global_dogs(stack: Stack, outside: httpx.Client, path: str, genders: set[str]) -> None:
+    response = outside.get(stack.gateway_url + path)
+    assert response.status_code == 200
+    assert set(response.json()) == {"Name", "Gender"}
+    assert response.json()["Gender"] in genders
+    assert response.headers["apigw-requestid"]
+    assert "x-amzn-requestid" not in response.headers
+
+
+def test_global_todo_created_and_read_back(stack: Stack, outside: httpx.Client) -> None:
+    created = outside.post(stack.gateway_url + "/todo", data={"data": "walk the dog"})
+    assert created.status_code == 201
+    item = created.json()
+    assert item["data"] == "walk the dog"
+    read = outside.get(f"{stack.gateway_url}/todo/{item['id']}")
+    assert read.status_code == 200
+    assert read.json() == item
+
+
+def test_global_unknown_route_is_http_api_404(stack: Stack, outside: httpx.Client) -> None:
+    response = outside.get(stack.gateway_url + "/cats")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+    assert response.headers["apigw-requestid"]
+
+
+# --- partner: private REST API, IAM -------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/prod/dogs", "/prod/todo"])
+@pytest.mark.parametrize("by", ["host", "x-apigw-api-id"])
+def test_partner_signed_get_from_consumer_vpc(
+    stack: Stack, consumer_vpc: httpx.Client, path: str, by: str
+) -> None:
+    url = stack.gateway_url + path
+    if by == "host":
+        headers = signed("GET", url)
+    else:  # as through the endpoint's own DNS name: the URL's host is signed, the header routes
+        host = url.split("/")[2]
+        headers = {**signed("GET", url, host=host), "x-apigw-api-id": "partnerap1"}
+    response = consumer_vpc.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-amzn-requestid"]
+    assert response.headers["x-amz-apigw-id"]
+
+
+def test_partner_unsigned_is_missing_authentication_token(
+    stack: Stack, consumer_vpc: httpx.Client
+) -> None:
+    response = consumer_vpc.get(stack.gateway_url + "/prod/dogs", headers={"Host": PARTNER_HOST})
+    assert response.status_code == 403
+    assert response.json() == MISSING_TOKEN
+    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+
+
+def test_partner_post_is_explicitly_denied(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/todo"
+    body = b"data=sneaky"
+    headers = {
+        **signed("POST", url, body=body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    response = consumer_vpc.post(url, content=body, headers=headers)
+    assert response.status_code == 403
+    expected = deny("arn:aws:iam::444444444444:role/consumer-lambda", "POST", "partnerap1/prod/{M}/todo", explicit=True)
+    assert response.json() == expected
+    assert response.headers["x-amzn-errortype"] == "AccessDeniedException"
+
+
+def test_partner_wrong_role_is_denied(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/dogs"
+    response = consumer_vpc.get(url, headers=signed("GET", url, credentials=OTHER_TEAM))
+    assert response.status_code == 403
+    assert response.json() == deny(
+        "arn:aws:iam::444444444444:role/other-team", "GET", "partnerap1/prod/{M}/dogs", explicit=False
+    )
+
+
+def test_partner_from_another_vpc_is_explicitly_denied(stack: Stack, proxy_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/dogs"
+    response = proxy_vpc.get(url, headers=signed("GET", url))
+    assert response.status_code == 403
+    assert response.json() == deny(
+        "arn:aws:iam::444444444444:role/consumer-lambda", "GET", "partnerap1/prod/{M}/dogs", explicit=True
+    )
+
+
+def test_partner_wrong_secret_is_a_signature_mismatch(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/dogs"
+    headers = signed("GET", url, credentials=(CONSUMER[0], "not-the-secret"))
+    response = consumer_vpc.get(url, headers=headers)
+    assert response.status_code == 403
+    assert response.headers["x-amzn-errortype"] == "InvalidSignatureException"
+    assert response.json()["message"].startswith("The request signature we calculated does not match")
+
+
+@pytest.mark.parametrize("api_host", [PARTNER_HOST, MTLS_HOST])
+def test_private_apis_refuse_callers_outside_every_vpc(
+    stack: Stack, outside: httpx.Client, api_host: str
+) -> None:
+    url = stack.gateway_url + "/prod/dogs"
+    # X-Forwarded-For is caller data: it must not buy an attribution to the proxy's endpoint.
+    headers = {**signed("GET", url, host=api_host), "X-Forwarded-For": "127.0.1.10"}
+    response = outside.get(url, headers=headers)
+    assert response.status_code == 403
+    assert response.json() == FORBIDDEN
+    assert response.headers["x-amzn-errortype"] == "ForbiddenException"
+
+
+# --- mtls: private REST API behind the proxy ------------------------------------------------
+
+
+def test_mtls_from_proxy_vpc(stack: Stack, proxy_vpc: httpx.Client) -> None:
+    headers = {"Host": MTLS_HOST}
+    dog = proxy_vpc.get(stack.gateway_url + "/prod/dogs", headers=headers)
+    assert dog.status_code == 200
+    assert set(dog.json()) == {"Name", "Gender"}
+    created = proxy_vpc.post(stack.gateway_url + "/prod/todo", data={"data": "via mtls"}, headers=headers)
+    assert created.status_code == 201
+    read = proxy_vpc.get(f"{stack.gateway_url}/prod/todo/{created.json()['id']}", headers=headers)
+    assert read.status_code == 200
+    assert read.json() == created.json()
+
+
+def test_mtls_from_consumer_vpc_is_explicitly_denied(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    response = consumer_vpc.get(stack.gateway_url + "/prod/dogs", headers={"x-apigw-api-id": "mtlsapi001"})
+    assert response.status_code == 403
+    assert response.json() == deny("anonymous", "GET", "mtlsapi001/prod/{M}/dogs", explicit=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/prod/cats", "/beta/dogs", "/dogs", "/", "/prod"], ids=["route", "stage", "no-stage", "root", "stage-root"]
+)
+def test_rest_unknown_route_or_stage(stack: Stack, proxy_vpc: httpx.Client, path: str) -> None:
+    response = proxy_vpc.get(stack.gateway_url + path, headers={"Host": MTLS_HOST})
+    assert response.status_code == 403
+    assert response.json() == MISSING_TOKEN
+    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+
+
+def test_unknown_api_id_is_forbidden(stack: Stack, outside: httpx.Client) -> None:
+    host = "nosuchapi1.execute-api.us-east-1.amazonaws.com"
+    response = outside.get(stack.gateway_url + "/prod/dogs", headers={"Host": host})
+    assert response.status_code == 403
+    assert response.json() == FORBIDDEN
+
+
+# --- throttling, failures, limits ------------------------------------------------------------
+
+
+def test_throttled_after_the_burst(stack: Stack, outside: httpx.Client) -> None:
+    url = stack.gateway_url + "/test/throttled"
+    headers = {"x-apigw-api-id": "echorest01"}
+    statuses = [outside.get(url, headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    response = outside.get(url, headers=headers)
+    assert response.status_code == 429
+    assert response.json() == {"message": "Too Many Requests"}
+    assert response.headers["x-amzn-errortype"] == "TooManyRequestsException"
+
+
+@pytest.fixture
+def flaky_provider(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_dog_names(stack.flaky_port, stack.log_dir / "flaky.log")
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize(
+    "api_id, source, path, failure",
+    [
+        ("flakyrest1", "127.0.1.10", "/prod/dogs", (502, b'{"message": "Internal server error"}')),
+        ("flakyhttp1", "127.0.0.1", "/dogs", (500, b'{"message":"Internal Server Error"}')),
+    ],
+)
+def test_provider_stopped_fails_fast_and_recovers(
+    stack: Stack,
+    flaky_provider: subprocess.Popen[bytes],
+    api_id: str,
+    source: str,
+    path: str,
+    failure: tuple[int, bytes],
+) -> None:
+    url = stack.gateway_url + path
+    headers = {"x-apigw-api-id": api_id}
+    with client_from(source) as client:
+        assert client.get(url, headers=headers).status_code == 200
+        stop(flaky_provider)
+        started = time.monotonic()
+        response = client.get(url, headers=headers)
+        elapsed = time.monotonic() - started
+        assert (response.status_code, response.content) == failure
+        assert elapsed < 1.0
+        restarted = start_dog_names(stack.flaky_port, stack.log_dir / "flaky.log")
+        try:
+            assert client.get(url, headers=headers).status_code == 200
+        finally:
+            stop(restarted)
+
+
+@pytest.mark.parametrize(
+    "api_id, path, failure",
+    [
+        ("echorest01", "/test/slow", (504, b'{"message": "Endpoint request timed out"}')),
+        ("echohttp01", "/slow", (503, b'{"message":"Service Unavailable"}')),
+    ],
+)
+def test_slow_provider_times_out_at_timeout_in_millis(
+    stack: Stack, outside: httpx.Client, api_id: str, path: str, failure: tuple[int, bytes]
+) -> None:
+    started = time.monotonic()
+    response = outside.get(stack.gateway_url + path, headers={"x-apigw-api-id": api_id})
+    elapsed = time.monotonic() - started
+    assert (response.status_code, response.content) == failure
+    assert 1.0 <= elapsed < 2.0  # timeoutInMillis: 1000; the echo server would take 3 s
+
+
+def _chunks(total: int, size: int = 1024 * 1024) -> Iterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"x" * min(size, total - sent)
+        sent += size
+
+
+@pytest.mark.parametrize(
+    "api_id, source, path, chunked, expected",
+    [
+        ("globalapi1", "127.0.0.1", "/todo", False, b'{"message":"Request Too Long"}'),
+        ("echorest01", "127.0.0.1", "/test/upload", False, b"HTTP content length exceeded 10485760 bytes."),
+        ("echorest01", "127.0.0.1", "/test/upload", True, b"HTTP content length exceeded 10485760 bytes."),
+        ("partnerap1", "127.0.4.10", "/prod/todo", True, b"HTTP content length exceeded 10485760 bytes."),
+    ],
+    ids=["http-api", "rest-content-length", "rest-chunked", "rest-iam-chunked"],
+)
+def test_body_over_10_mb_is_413(
+    stack: Stack, api_id: str, source: str, path: str, chunked: bool, expected: bytes
+) -> None:
+    content = _chunks(ELEVEN_MB) if chunked else b"x" * ELEVEN_MB
+    method = "GET" if api_id == "partnerap1" else "POST"
+    with client_from(source) as client:
+        response = client.request(method, stack.gateway_url + path, content=content, headers={"x-apigw-api-id": api_id})
+    assert response.status_code == 413
+    assert response.content == expected
+
+
+# --- what crosses the gateway ----------------------------------------------------------------
+
+
+def _echo(client: httpx.Client, stack: Stack, api_id: str, path: str, **kwargs: object) -> tuple[httpx.Response, dict]:
+    headers = {"x-apigw-api-id": api_id, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    response = client.get(stack.gateway_url + path, headers=headers, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 200, response.text
+    seen = response.json()
+    seen["headers"] = {k.lower(): v for k, v in seen["headers"]}
+    return response, seen
+
+
+FORGED_CERT = {
+    "X-Client-Cert-Subject": "CN=admin",
+    "X-Client-Cert-Verify": "SUCCESS",
+    "X-Client-Cert-Fingerprint": "00",
+}
+
+
+@pytest.mark.parametrize("api_id, forwarded", [("echorest01", False), ("echocert01", True), ("echohttp01", False)])
+def test_client_cert_headers_reach_only_the_mtls_api(
+    stack: Stack, outside: httpx.Client, api_id: str, forwarded: bool
+) -> None:
+    path = "/anything" if api_id == "echohttp01" else "/test/anything"
+    _, seen = _echo(outside, stack, api_id, path, headers=FORGED_CERT)
+    cert_headers = {k: v for k, v in seen["headers"].items() if k.startswith("x-client-cert-")}
+    expected = {k.lower(): v for k, v in FORGED_CERT.items()} if forwarded else {}
+    assert cert_headers == expected
+
+
+def test_forwarding_headers_and_request_id(stack: Stack, outside: httpx.Client) -> None:
+    response, seen = _echo(
+        outside,
+        stack,
+        "echorest01",
+        "/test/a/b%2Fc?x=1&y=two",
+        headers={
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Request-Id": "caller-chosen",
+            "Connection": "keep-alive, X-Hop",
+            "X-Hop": "must not pass",
+            "X-Keep": "passes",
+        },
+    )
+    assert seen["path"] == "/a/b%2Fc?x=1&y=two"
+    headers = seen["headers"]
+    assert headers["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
+    assert headers["x-request-id"] == response.headers["x-amzn-requestid"]
+    assert headers["x-amzn-requestid"] == response.headers["x-amzn-requestid"]
+    assert headers["x-keep"] == "passes"
+    assert "x-hop" not in headers
+    assert headers["host"] == seen["headers"]["host"]  # the integration's host, not the caller's
+    assert headers["host"].startswith("127.0.0.1:")
+
+
+def test_request_parameters_map_path_and_stage_variable(stack: Stack, outside: httpx.Client) -> None:
+    _, seen = _echo(outside, stack, "echorest01", "/test/items/abc%20def")
+    assert seen["path"] == "/things/abc%20def"
+    assert seen["headers"]["x-stage"] == "the-test-stage"
+
+
+def test_access_log_line_per_request(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/dogs"
+    response = consumer_vpc.get(url, headers=signed("GET", url))
+    request_id = response.headers["x-amzn-requestid"]
+    deadline = time.monotonic() + 5
+    entries: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        entries = [e for e in stack.access_log() if e["requestId"] == request_id]
+        if entries:
+            break
+        time.sleep(0.05)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert {k: entry[k] for k in ("apiId", "stage", "httpMethod", "resourcePath", "path", "status", "sourceIp", "vpceId", "principal", "errorMessage")} == {
+        "apiId": "partnerap1",
+        "stage": "prod",
+        "httpMethod": "GET",
+        "resourcePath": "/dogs",
+        "path": "/prod/dogs",
+        "status": 200,
+        "sourceIp": "127.0.4.10",
+        "vpceId": "vpce-04444444444444444",
+        "principal": "arn:aws:iam::444444444444:role/consumer-lambda",
+        "errorMessage": None,
+    }
+    assert isinstance(entry["integrationLatency"], int)
+    assert isinstance(entry["responseLatency"], int)
+    json.dumps(entry)  # one JSON object per line

@@ -1,0 +1,129 @@
+"""The ToDo routes (SPEC 3): POST/GET /todo, GET/DELETE /todo/<id>, GET /health."""
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Request, Response, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from todo.errors import BadInput, TodoNotFound
+from todo.storage import StorageError, TodoStore
+
+bp = Blueprint("todo", __name__)
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_TYPE = "application/json"
+ID_PATTERN = re.compile(r"[0-9a-f]{8}")
+
+
+def store() -> TodoStore:
+    return current_app.extensions["todo_store"]  # type: ignore[no-any-return]
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == JSON_TYPE or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _json_data(body: bytes) -> Any:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("Malformed JSON body") from None
+    if not isinstance(payload, dict):
+        raise BadInput('JSON body must be an object: {"data": "..."}')
+    if "data" in payload and not isinstance(payload["data"], str):
+        raise BadInput("'data' must be a string")
+    return payload.get("data")
+
+
+def read_data(req: Request, max_length: int) -> str:
+    """The `data` of a POST, from a form field or a JSON object; BadInput says what is wrong."""
+    limit = req.max_content_length
+    if limit is not None and req.content_length is not None and req.content_length > limit:
+        raise RequestEntityTooLarge()  # whatever the content type
+    mimetype = req.mimetype
+    if mimetype in FORM_TYPES:
+        data = req.form.get("data")
+    elif _is_json(mimetype):
+        data = _json_data(req.get_data())
+    elif not mimetype and not req.get_data():
+        data = None  # a bare POST: say what is missing rather than complain about the type
+    else:
+        shown = mimetype or "none"
+        raise BadInput(
+            f"Unsupported Content-Type {shown}: send application/x-www-form-urlencoded, "
+            "multipart/form-data or application/json"
+        )
+    if data is None:
+        raise BadInput(
+            'Missing \'data\': send it as a form field (data=...) or as JSON {"data": "..."}'
+        )
+    if not data.strip():
+        raise BadInput("'data' must not be empty")
+    if len(data) > max_length:
+        raise BadInput(f"'data' is longer than {max_length} characters")
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("'data' must be valid Unicode text") from None
+    return data
+
+
+def _existing_id(todo_id: str) -> str:
+    if not ID_PATTERN.fullmatch(todo_id):
+        raise TodoNotFound(todo_id)  # never an id we issued: no need to ask the store
+    return todo_id
+
+
+@bp.post("/todo")
+def create_todo() -> ResponseReturnValue:
+    data = read_data(request, current_app.config["TODO_MAX_DATA_LENGTH"])
+    todo = store().add(data)
+    response = jsonify(todo.as_json())
+    response.status_code = 201
+    response.headers["Location"] = url_for("todo.get_todo", todo_id=todo.id)
+    return response
+
+
+@bp.get("/todo")
+def list_todos() -> ResponseReturnValue:
+    return jsonify([todo.as_json() for todo in store().list()])
+
+
+# <path:...> so that ids with odd characters ("..%2f") reach the handler and get its 404 message.
+@bp.get("/todo/<path:todo_id>")
+def get_todo(todo_id: str) -> ResponseReturnValue:
+    todo = store().get(_existing_id(todo_id))
+    if todo is None:
+        raise TodoNotFound(todo_id)
+    return jsonify(todo.as_json())
+
+
+@bp.delete("/todo/<path:todo_id>")
+def delete_todo(todo_id: str) -> ResponseReturnValue:
+    if not store().delete(_existing_id(todo_id)):
+        raise TodoNotFound(todo_id)
+    return "", 204
+
+
+@bp.get("/health")
+def health() -> ResponseReturnValue:
+    try:
+        store().ping()
+    except StorageError as exc:
+        current_app.logger.error("health check: storage does not answer: %s", exc)
+        return jsonify({"status": "unavailable", "message": "Storage unavailable"}), 503
+    return jsonify({"status": "ok"})
+
+
+@bp.after_app_request
+def sort_allow_header(response: Response) -> Response:
+    # Werkzeug lists allowed methods in set order; the same request should get the same answer.
+    if "Allow" in response.headers:
+        methods = {method.strip() for method in response.headers["Allow"].split(",")}
+        response.headers["Allow"] = ", ".join(sorted(methods))
+    return response

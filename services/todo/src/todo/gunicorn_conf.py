@@ -1,0 +1,44 @@
+"""gunicorn settings (`-c python:todo.gunicorn_conf`): HOST, PORT, WEB_CONCURRENCY, LOG_LEVEL."""
+
+import os
+from typing import Any
+
+_host = os.environ.get("HOST", "127.0.0.1")
+if ":" in _host and not _host.startswith("["):
+    _host = f"[{_host}]"  # an IPv6 address
+
+bind = [f"{_host}:{int(os.environ.get('PORT', '8080'))}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5  # idle keep-alive from the gateway / NLB
+
+# The app writes its own JSON access line per request; gunicorn's errors and lifecycle go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+# No runtime control socket: it would need a writable $HOME and one path per instance.
+control_socket_disable = True
+
+# Worker heartbeats on tmpfs where there is one: gunicorn's advice for containers, whose /tmp may
+# sit on a slow overlay file system. Only the heartbeat file goes there.
+_SHM = "/dev/shm"  # noqa: S108
+if os.path.isdir(_SHM) and os.access(_SHM, os.W_OK):
+    worker_tmp_dir = _SHM
+
+
+def on_starting(server: Any) -> None:
+    """Checks the settings and creates the schema once, in the master, before any worker starts.
+
+    A bad setting then stops gunicorn with one clear message instead of failing every worker.
+    """
+    from todo.config import ConfigError, load_config
+    from todo.storage import StorageError, create_store
+
+    try:
+        create_store(load_config()).close()
+    except (ConfigError, StorageError) as exc:
+        server.log.error("todo cannot start: %s", exc)
+        raise SystemExit(1) from None

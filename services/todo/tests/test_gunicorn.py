@@ -1,0 +1,82 @@
+"""`python -m todo` as a real gunicorn with 4 workers on one SQLite file."""
+
+import json
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+TOTAL = 500
+THREADS = 8
+
+
+def _post_many(base_url: str, thread: int, count: int) -> list[dict[str, str]]:
+    created = []
+    with httpx.Client(base_url=base_url, timeout=10.0) as http:
+        for n in range(count):
+            # Alternate form and JSON bodies, as curl and SDK clients send them.
+            data = f"thread {thread} item {n}"
+            if n % 2:
+                response = http.post("/todo", json={"data": data})
+            else:
+                response = http.post("/todo", data={"data": data})
+            assert response.status_code == 201, response.text
+            created.append(response.json())
+    return created
+
+
+def _post_concurrently(base_url: str) -> list[dict[str, str]]:
+    shares = [TOTAL // THREADS + (1 if t < TOTAL % THREADS else 0) for t in range(THREADS)]
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = [pool.submit(_post_many, base_url, t, n) for t, n in enumerate(shares)]
+        return [item for future in futures for item in future.result(timeout=120)]
+
+
+def test_concurrent_posts_are_all_stored(gunicorn: Any) -> None:
+    gunicorn.start()
+    created = _post_concurrently(gunicorn.base_url)
+    assert len(created) == TOTAL
+
+    listed = httpx.get(f"{gunicorn.base_url}/todo", timeout=10.0).json()
+    assert len(listed) == TOTAL
+    assert len({item["id"] for item in listed}) == TOTAL
+    assert sorted(listed, key=lambda item: item["id"]) == sorted(
+        created, key=lambda item: item["id"]
+    )
+    # Each thread's items are listed in the order that thread created them.
+    for thread in range(THREADS):
+        prefix = f"thread {thread} item "
+        mine = [
+            int(item["data"][len(prefix) :]) for item in listed if item["data"].startswith(prefix)
+        ]
+        assert mine == sorted(mine)
+
+    gunicorn.stop()
+    stderr = gunicorn.stderr_path.read_text()
+    assert stderr.count("Booting worker with pid") == 4
+    # stdout holds only the app's JSON lines (gunicorn's access log is off): one per request.
+    lines = [json.loads(line) for line in gunicorn.stdout_path.read_text().splitlines()]
+    posts = [line for line in lines if line["method"] == "POST"]
+    assert len(posts) == TOTAL
+    assert {(line["path"], line["status"]) for line in posts} == {("/todo", 201)}
+
+
+def test_acknowledged_items_survive_a_crash(gunicorn: Any) -> None:
+    gunicorn.start()
+    with httpx.Client(base_url=gunicorn.base_url, timeout=10.0) as http:
+        acknowledged = []
+        for n in range(20):
+            response = http.post("/todo", data={"data": f"item {n}"})
+            assert response.status_code == 201
+            acknowledged.append(response.json())
+
+    # No graceful shutdown: master and workers are killed at once.
+    gunicorn.stop(signal.SIGKILL)
+    gunicorn.start()
+    with httpx.Client(base_url=gunicorn.base_url, timeout=10.0) as http:
+        assert http.get("/todo").json() == acknowledged
+        assert http.get(f"/todo/{acknowledged[0]['id']}").json() == acknowledged[0]
+        odd = http.get("/todo/..%2f")
+        assert odd.status_code == 404
+        assert odd.json() == {"message": "Todo ../ doesn't exist"}

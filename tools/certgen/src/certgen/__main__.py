@@ -1,0 +1,5 @@
+import sys
+
+from certgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,192 @@
+"""End to end: build the real images, push them to a real registry on 127.0.0.1, pull them back.
+
+Needs the Docker engine (`.ci/docker-up.sh`) and Debian's `docker-registry` package.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+REGISTRY_BINARY = Path("/usr/bin/docker-registry")
+DEPLOYABLE = ["dog-names", "todo", "consumer-lambda", "nginx-mtls"]
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+    ]
+)
+LINE = re.compile(r"^(?P<name>\S+) (?P<ref>\S+:[^:@\s]+)@(?P<digest>sha256:[0-9a-f]{64})$")
+
+
+@dataclass(frozen=True)
+class PushedLine:
+    name: str
+    ref: str
+    digest: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _docker(*args: str) -> str:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"docker {' '.join(args)}: {result.stdout}{result.stderr}"
+    return result.stdout.strip()
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(REPO_ROOT), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _expected_tag() -> str:
+    dirty = _git("status", "--porcelain", "--untracked-files=all")
+    return _git("rev-parse", "HEAD") + ("-dirty" if dirty else "")
+
+
+def _push_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    # Without Docker Hub the builds need the locally built base images; .ci/docker-up.sh names
+    # them here (the Makefile exports the same file). A value from the environment wins.
+    images_env = REPO_ROOT / ".ci/cache/images.env"
+    if images_env.exists():
+        for line in images_env.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.startswith("#"):
+                env.setdefault(key.strip(), value.strip())
+    return env | extra
+
+
+def _run_push(env: dict[str, str]) -> list[PushedLine]:
+    result = subprocess.run(
+        [sys.executable, "-m", "image_push"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    pushed = []
+    for line in result.stdout.splitlines():
+        match = LINE.match(line)
+        assert match, f"unexpected output line {line!r}"
+        pushed.append(PushedLine(match["name"], match["ref"], match["digest"]))
+    return pushed
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's docker-registry (distribution 2.8) on a free loopback port, in a temp dir."""
+    assert REGISTRY_BINARY.exists(), "apt-get install -y docker-registry"
+    workdir = tmp_path_factory.mktemp("registry")
+    port = _free_port()
+    config = workdir / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'storage'}\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    log = (workdir / "registry.log").open("w")
+    process = subprocess.Popen(
+        [str(REGISTRY_BINARY), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (workdir / "registry.log").read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the registry did not answer within 30 s"
+            time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def pushed(registry: str) -> list[PushedLine]:
+    """`REGISTRY=127.0.0.1:<port> make push`, as the Makefile runs it (ALLOW_DIRTY for dev trees)."""
+    return _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1"))
+
+
+def test_every_deployable_image_is_pushed_under_the_revision(
+    registry: str, pushed: list[PushedLine]
+) -> None:
+    tag = _expected_tag()
+
+    assert [p.name for p in pushed] == DEPLOYABLE
+    assert [p.ref for p in pushed] == [f"{registry}/private-apis/{name}:{tag}" for name in DEPLOYABLE]
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_registry_serves_the_tag_with_the_printed_digest(
+    registry: str, pushed: list[PushedLine], name: str
+) -> None:
+    [line] = [p for p in pushed if p.name == name]
+    repository = f"private-apis/{name}"
+    tag = line.ref.rsplit(":", 1)[1]
+
+    tags = httpx.get(f"http://{registry}/v2/{repository}/tags/list", timeout=10)
+    manifest = httpx.head(
+        f"http://{registry}/v2/{repository}/manifests/{tag}",
+        headers={"Accept": MANIFEST_TYPES},
+        timeout=10,
+    )
+
+    assert tags.status_code == 200
+    assert tags.json() == {"name": repository, "tags": [tag]}
+    assert manifest.status_code == 200
+    assert manifest.headers["Docker-Content-Digest"] == line.digest
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_pulled_by_digest_is_the_local_image(
+    registry: str, pushed: list[PushedLine], name: str
+) -> None:
+    [line] = [p for p in pushed if p.name == name]
+    by_digest = f"{registry}/private-apis/{name}@{line.digest}"
+    local_id = _docker("image", "inspect", "--format", "{{.Id}}", f"private-apis/{name}:local")
+    # Drop the pushed tag so that the image comes back through the registry's manifest.
+    _docker("image", "rm", line.ref)
+    try:
+        _docker("pull", "--quiet", by_digest)
+        assert _docker("image", "inspect", "--format", "{{.Id}}", by_digest) == local_id
+    finally:
+        subprocess.run(["docker", "image", "rm", by_digest], capture_output=True, timeout=60)
+
+
+def test_second_push_of_the_built_image_gives_the_same_digest(
+    registry: str, pushed: list[PushedLine]
+) -> None:
+    [todo] = [p for p in pushed if p.name == "todo"]
+
+    again = _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1", IMAGES="todo", NO_BUILD="1"))
+
+    assert again == [todo]
