@@ -25,10 +25,12 @@ CACHE_DIR=.ci/cache
 ENV_FILE=$CACHE_DIR/images.env
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-# Packages of the NGINX base: the server, envsubst for the config template, openssl for the
-# entrypoint's checks of the certificate files, and a TLS client for the container's own probes.
-NGINX_PACKAGES=nginx,ca-certificates,gettext-base,openssl,curl
+# Packages of the bases. NGINX: the server and envsubst (gettext-base) for the proxy's config
+# template; its entrypoint and healthcheck need only bash, getent, sed and sort besides, which
+# every Debian minbase has. A change of a list rebuilds that base (the list is the image's label).
+NGINX_PACKAGES=nginx,ca-certificates,gettext-base
 PYTHON_PACKAGES=python3,python3-venv,ca-certificates
+BASE_LABEL=org.private-apis.base-packages
 
 # All progress goes to stderr so that stdout carries only the export lines.
 log() { printf '[docker-up %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -132,7 +134,13 @@ else
 fi
 
 # --- 3. base images ---------------------------------------------------------------------------
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# The image exists and was built from this package list.
+base_is_current() {
+    local packages
+    packages=$(docker image inspect --format "{{ index .Config.Labels \"$BASE_LABEL\" }}" "$1" 2>/dev/null) \
+        || return 1
+    [ "$packages" = "$2" ]
+}
 
 # mmdebstrap a minimal Debian bookworm with the given packages, the host's CA bundle copied in
 # (PyPI is reached through a TLS-intercepting proxy whose CA only the host trusts), and import it.
@@ -152,17 +160,18 @@ build_base() {
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
         --change 'CMD ["bash"]' \
+        --change "LABEL $BASE_LABEL=$packages" \
         "$tar" "$image" >&2 || die "docker import $image failed"
     rm -f "$tar"
 }
 
-if image_exists "$PYTHON_BASE_IMAGE"; then
+if base_is_current "$PYTHON_BASE_IMAGE" "$PYTHON_PACKAGES"; then
     log "$PYTHON_BASE_IMAGE already exists"
 else
     build_base "$PYTHON_BASE_IMAGE" "$PYTHON_PACKAGES"
 fi
 
-if image_exists "$NGINX_BASE_IMAGE"; then
+if base_is_current "$NGINX_BASE_IMAGE" "$NGINX_PACKAGES"; then
     log "$NGINX_BASE_IMAGE already exists"
 else
     # As in the official image: logs to the container's stdout/stderr.

@@ -29,12 +29,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> None:
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0
+) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+            raise RuntimeError(
+                f"{process.args} exited with {process.returncode} before {url} answered"
+            )
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
@@ -119,14 +123,14 @@ class _EchoHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the gateway gave up waiting: that is what /slow is for
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo  # noqa: N815
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

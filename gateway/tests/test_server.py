@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from botocore.auth import SigV4Auth
+import requests
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from requests_aws4auth import AWS4Auth
 
 from .conftest import Stack, client_from, start_dog_names, stop
 
@@ -51,7 +53,10 @@ def deny(principal: str, method: str, resource: str, *, explicit: bool) -> dict[
 # --- global: public HTTP API ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path, genders", [("/dogs", {"male", "female"}), ("/dogs/males", {"male"}), ("/dogs/females", {"female"})])
+@pytest.mark.parametrize(
+    "path, genders",
+    [("/dogs", {"male", "female"}), ("/dogs/males", {"male"}), ("/dogs/females", {"female"})],
+)
 def test_global_dogs(stack: Stack, outside: httpx.Client, path: str, genders: set[str]) -> None:
     response = outside.get(stack.gateway_url + path)
     assert response.status_code == 200
@@ -98,6 +103,26 @@ def test_partner_signed_get_from_consumer_vpc(
     assert response.headers["x-amz-apigw-id"]
 
 
+def test_partner_signed_by_requests_aws4auth(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    """How the consumer Lambda signs: requests-aws4auth, the URL's host, x-apigw-api-id."""
+    url = stack.gateway_url + "/prod/dogs/females"
+    prepared = requests.Request("GET", url, headers={"x-apigw-api-id": "partnerap1"}).prepare()
+    AWS4Auth(*CONSUMER, "us-east-1", "execute-api", session_token=None)(prepared)
+    response = consumer_vpc.get(url, headers=dict(prepared.headers))
+    assert response.status_code == 200, response.text
+    assert response.json()["Gender"] == "female"
+
+
+def test_partner_presigned_url(stack: Stack, consumer_vpc: httpx.Client) -> None:
+    url = stack.gateway_url + "/prod/todo"
+    request = AWSRequest(method="GET", url=url, headers={"Host": PARTNER_HOST})
+    SigV4QueryAuth(Credentials(*CONSUMER), "execute-api", "us-east-1", expires=60).add_auth(request)
+    assert "X-Amz-Signature=" in request.url
+    response = consumer_vpc.get(request.url, headers={"Host": PARTNER_HOST})
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json(), list)
+
+
 def test_partner_unsigned_is_missing_authentication_token(
     stack: Stack, consumer_vpc: httpx.Client
 ) -> None:
@@ -116,7 +141,12 @@ def test_partner_post_is_explicitly_denied(stack: Stack, consumer_vpc: httpx.Cli
     }
     response = consumer_vpc.post(url, content=body, headers=headers)
     assert response.status_code == 403
-    expected = deny("arn:aws:iam::444444444444:role/consumer-lambda", "POST", "partnerap1/prod/{M}/todo", explicit=True)
+    expected = deny(
+        "arn:aws:iam::444444444444:role/consumer-lambda",
+        "POST",
+        "partnerap1/prod/{M}/todo",
+        explicit=True,
+    )
     assert response.json() == expected
     assert response.headers["x-amzn-errortype"] == "AccessDeniedException"
 
@@ -126,26 +156,38 @@ def test_partner_wrong_role_is_denied(stack: Stack, consumer_vpc: httpx.Client) 
     response = consumer_vpc.get(url, headers=signed("GET", url, credentials=OTHER_TEAM))
     assert response.status_code == 403
     assert response.json() == deny(
-        "arn:aws:iam::444444444444:role/other-team", "GET", "partnerap1/prod/{M}/dogs", explicit=False
+        "arn:aws:iam::444444444444:role/other-team",
+        "GET",
+        "partnerap1/prod/{M}/dogs",
+        explicit=False,
     )
 
 
-def test_partner_from_another_vpc_is_explicitly_denied(stack: Stack, proxy_vpc: httpx.Client) -> None:
+def test_partner_from_another_vpc_is_explicitly_denied(
+    stack: Stack, proxy_vpc: httpx.Client
+) -> None:
     url = stack.gateway_url + "/prod/dogs"
     response = proxy_vpc.get(url, headers=signed("GET", url))
     assert response.status_code == 403
     assert response.json() == deny(
-        "arn:aws:iam::444444444444:role/consumer-lambda", "GET", "partnerap1/prod/{M}/dogs", explicit=True
+        "arn:aws:iam::444444444444:role/consumer-lambda",
+        "GET",
+        "partnerap1/prod/{M}/dogs",
+        explicit=True,
     )
 
 
-def test_partner_wrong_secret_is_a_signature_mismatch(stack: Stack, consumer_vpc: httpx.Client) -> None:
+def test_partner_wrong_secret_is_a_signature_mismatch(
+    stack: Stack, consumer_vpc: httpx.Client
+) -> None:
     url = stack.gateway_url + "/prod/dogs"
     headers = signed("GET", url, credentials=(CONSUMER[0], "not-the-secret"))
     response = consumer_vpc.get(url, headers=headers)
     assert response.status_code == 403
     assert response.headers["x-amzn-errortype"] == "InvalidSignatureException"
-    assert response.json()["message"].startswith("The request signature we calculated does not match")
+    assert response.json()["message"].startswith(
+        "The request signature we calculated does not match"
+    )
 
 
 @pytest.mark.parametrize("api_host", [PARTNER_HOST, MTLS_HOST])
@@ -169,21 +211,29 @@ def test_mtls_from_proxy_vpc(stack: Stack, proxy_vpc: httpx.Client) -> None:
     dog = proxy_vpc.get(stack.gateway_url + "/prod/dogs", headers=headers)
     assert dog.status_code == 200
     assert set(dog.json()) == {"Name", "Gender"}
-    created = proxy_vpc.post(stack.gateway_url + "/prod/todo", data={"data": "via mtls"}, headers=headers)
+    created = proxy_vpc.post(
+        stack.gateway_url + "/prod/todo", data={"data": "via mtls"}, headers=headers
+    )
     assert created.status_code == 201
     read = proxy_vpc.get(f"{stack.gateway_url}/prod/todo/{created.json()['id']}", headers=headers)
     assert read.status_code == 200
     assert read.json() == created.json()
 
 
-def test_mtls_from_consumer_vpc_is_explicitly_denied(stack: Stack, consumer_vpc: httpx.Client) -> None:
-    response = consumer_vpc.get(stack.gateway_url + "/prod/dogs", headers={"x-apigw-api-id": "mtlsapi001"})
+def test_mtls_from_consumer_vpc_is_explicitly_denied(
+    stack: Stack, consumer_vpc: httpx.Client
+) -> None:
+    response = consumer_vpc.get(
+        stack.gateway_url + "/prod/dogs", headers={"x-apigw-api-id": "mtlsapi001"}
+    )
     assert response.status_code == 403
     assert response.json() == deny("anonymous", "GET", "mtlsapi001/prod/{M}/dogs", explicit=True)
 
 
 @pytest.mark.parametrize(
-    "path", ["/prod/cats", "/beta/dogs", "/dogs", "/", "/prod"], ids=["route", "stage", "no-stage", "root", "stage-root"]
+    "path",
+    ["/prod/cats", "/beta/dogs", "/dogs", "/", "/prod"],
+    ids=["route", "stage", "no-stage", "root", "stage-root"],
 )
 def test_rest_unknown_route_or_stage(stack: Stack, proxy_vpc: httpx.Client, path: str) -> None:
     response = proxy_vpc.get(stack.gateway_url + path, headers={"Host": MTLS_HOST})
@@ -282,9 +332,27 @@ def _chunks(total: int, size: int = 1024 * 1024) -> Iterator[bytes]:
     "api_id, source, path, chunked, expected",
     [
         ("globalapi1", "127.0.0.1", "/todo", False, b'{"message":"Request Too Long"}'),
-        ("echorest01", "127.0.0.1", "/test/upload", False, b"HTTP content length exceeded 10485760 bytes."),
-        ("echorest01", "127.0.0.1", "/test/upload", True, b"HTTP content length exceeded 10485760 bytes."),
-        ("partnerap1", "127.0.4.10", "/prod/todo", True, b"HTTP content length exceeded 10485760 bytes."),
+        (
+            "echorest01",
+            "127.0.0.1",
+            "/test/upload",
+            False,
+            b"HTTP content length exceeded 10485760 bytes.",
+        ),
+        (
+            "echorest01",
+            "127.0.0.1",
+            "/test/upload",
+            True,
+            b"HTTP content length exceeded 10485760 bytes.",
+        ),
+        (
+            "partnerap1",
+            "127.0.4.10",
+            "/prod/todo",
+            True,
+            b"HTTP content length exceeded 10485760 bytes.",
+        ),
     ],
     ids=["http-api", "rest-content-length", "rest-chunked", "rest-iam-chunked"],
 )
@@ -294,7 +362,9 @@ def test_body_over_10_mb_is_413(
     content = _chunks(ELEVEN_MB) if chunked else b"x" * ELEVEN_MB
     method = "GET" if api_id == "partnerap1" else "POST"
     with client_from(source) as client:
-        response = client.request(method, stack.gateway_url + path, content=content, headers={"x-apigw-api-id": api_id})
+        response = client.request(
+            method, stack.gateway_url + path, content=content, headers={"x-apigw-api-id": api_id}
+        )
     assert response.status_code == 413
     assert response.content == expected
 
@@ -302,7 +372,9 @@ def test_body_over_10_mb_is_413(
 # --- what crosses the gateway ----------------------------------------------------------------
 
 
-def _echo(client: httpx.Client, stack: Stack, api_id: str, path: str, **kwargs: object) -> tuple[httpx.Response, dict]:
+def _echo(
+    client: httpx.Client, stack: Stack, api_id: str, path: str, **kwargs: object
+) -> tuple[httpx.Response, dict]:
     headers = {"x-apigw-api-id": api_id, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
     response = client.get(stack.gateway_url + path, headers=headers, **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 200, response.text
@@ -318,7 +390,9 @@ FORGED_CERT = {
 }
 
 
-@pytest.mark.parametrize("api_id, forwarded", [("echorest01", False), ("echocert01", True), ("echohttp01", False)])
+@pytest.mark.parametrize(
+    "api_id, forwarded", [("echorest01", False), ("echocert01", True), ("echohttp01", False)]
+)
 def test_client_cert_headers_reach_only_the_mtls_api(
     stack: Stack, outside: httpx.Client, api_id: str, forwarded: bool
 ) -> None:
@@ -354,7 +428,9 @@ def test_forwarding_headers_and_request_id(stack: Stack, outside: httpx.Client) 
     assert headers["host"].startswith("127.0.0.1:")
 
 
-def test_request_parameters_map_path_and_stage_variable(stack: Stack, outside: httpx.Client) -> None:
+def test_request_parameters_map_path_and_stage_variable(
+    stack: Stack, outside: httpx.Client
+) -> None:
     _, seen = _echo(outside, stack, "echorest01", "/test/items/abc%20def")
     assert seen["path"] == "/things/abc%20def"
     assert seen["headers"]["x-stage"] == "the-test-stage"
@@ -373,7 +449,21 @@ def test_access_log_line_per_request(stack: Stack, consumer_vpc: httpx.Client) -
         time.sleep(0.05)
     assert len(entries) == 1
     entry = entries[0]
-    assert {k: entry[k] for k in ("apiId", "stage", "httpMethod", "resourcePath", "path", "status", "sourceIp", "vpceId", "principal", "errorMessage")} == {
+    assert {
+        k: entry[k]
+        for k in (
+            "apiId",
+            "stage",
+            "httpMethod",
+            "resourcePath",
+            "path",
+            "status",
+            "sourceIp",
+            "vpceId",
+            "principal",
+            "errorMessage",
+        )
+    } == {
         "apiId": "partnerap1",
         "stage": "prod",
         "httpMethod": "GET",

@@ -58,7 +58,7 @@ settings() {
     PROXY_TIMEOUT=${PROXY_TIMEOUT:-60s}
     SSL_SESSION_TIMEOUT=${SSL_SESSION_TIMEOUT:-10m}
     WORKER_PROCESSES=${WORKER_PROCESSES:-auto}
-    ERROR_LOG_LEVEL=${ERROR_LOG_LEVEL:-notice}
+    ERROR_LOG_LEVEL=${ERROR_LOG_LEVEL:-warn}
 
     check SERVER_NAME '[A-Za-z0-9_.*-]+( [A-Za-z0-9_.*-]+)*' "a list of server names"
     for var in TLS_CERT TLS_KEY CLIENT_CA UPSTREAM_CA NGINX_RUN_DIR; do
@@ -151,6 +151,8 @@ derive() {
     HEALTH_LISTEN="$HEALTH_ADDRESS:$HEALTH_PORT"
 }
 
+# The only names envsubst replaces (literal on purpose: envsubst reads the list itself).
+# shellcheck disable=SC2016
 SUBSTITUTED='${WORKER_PROCESSES} ${NGINX_RUN_DIR} ${ERROR_LOG_LEVEL} ${CLIENT_MAX_BODY_SIZE}
 ${UPSTREAM_RESOLVER} ${UPSTREAM_ZONE} ${UPSTREAM_SERVER} ${UPSTREAM_KEEPALIVE}
 ${UPSTREAM_KEEPALIVE_TIMEOUT} ${HEALTH_LISTEN} ${TLS_LISTEN} ${SERVER_NAME} ${TLS_CERT}

@@ -70,7 +70,8 @@ class GatewayApp:
         self.apis = load_apis(config)
         self.identities, self.identity_policies = load_identities(config)
         self.attributor = VpceAttributor(
-            EndpointSubnets(e.id, e.vpc_id, tuple(e.subnets)) for e in config.vpc_endpoints
+            EndpointSubnets(e.id, e.vpc_id, tuple(e.subnets), frozenset(e.exclude))
+            for e in config.vpc_endpoints
         )
         self.throttler = Throttler(
             stage_limits={
@@ -122,12 +123,16 @@ class GatewayApp:
         try:
             if ex.raw_path == HEALTH_PATH and ex.method in ("GET", "HEAD"):
                 await self._respond_health(ex, send)
-                return
+                return  # health checks every few seconds would drown the access log
             failure = await self._handle(ex, receive, send)
             if failure is not None:
                 await self._respond_error(ex, failure, send)
-        finally:
             self.access_log.record(ex)
+        except BaseException:
+            ex.status = ex.status or 500
+            ex.error_message = ex.error_message or "gateway error"
+            self.access_log.record(ex)
+            raise
 
     async def _handle(
         self, ex: Exchange, receive: Receive, send: Send

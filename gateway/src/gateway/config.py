@@ -104,6 +104,9 @@ class VpcEndpoint(_Model):
     id: str = Field(pattern=r"^vpce-[0-9a-f]{8,17}$")
     vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
     subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(min_length=1)
+    # Addresses inside the subnets that are not callers in that VPC: a Docker network's gateway
+    # address (x.x.x.1) is where published-port traffic from the host appears to come from.
+    exclude: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = Field(default_factory=list)
 
 
 class IdentityConfig(_Model):

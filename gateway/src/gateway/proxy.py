@@ -101,8 +101,9 @@ class Upstream:
             )
         except IntegrationError:
             return errors.integration_failure(http_api=http_api)
+        # Without IAM auth nothing needs the whole body first: it streams as it arrives.
         stream = BodyStream(receive, limit) if body is None else None
-        content: bytes | AsyncIterator[bytes] = body if stream is None else stream.__aiter__()
+        content: bytes | AsyncIterator[bytes] = stream.__aiter__() if stream else body or b""
         headers = upstream_request_headers(
             ex.headers,
             request_id=ex.ids.request_id,

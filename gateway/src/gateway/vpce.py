@@ -25,6 +25,7 @@ class EndpointSubnets:
     vpce_id: str
     vpc_id: str
     subnets: tuple[IPNetwork, ...]
+    exclude: frozenset[ipaddress.IPv4Address | ipaddress.IPv6Address] = frozenset()
 
 
 class VpceAttributor:
@@ -42,6 +43,8 @@ class VpceAttributor:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
         for endpoint in self._endpoints:
+            if address in endpoint.exclude:
+                continue
             if any(address in subnet for subnet in endpoint.subnets):
                 return Attribution(vpce_id=endpoint.vpce_id, vpc_id=endpoint.vpc_id)
         return None

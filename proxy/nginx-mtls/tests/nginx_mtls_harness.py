@@ -287,8 +287,9 @@ def https_request(
     if conn is None:
         conn = http.client.HTTPSConnection("127.0.0.1", proxy.tls_port, context=ctx, timeout=10)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        pairs = headers.items() if isinstance(headers, dict) else (headers or [])
+        pairs = list(headers.items() if isinstance(headers, dict) else (headers or []))
+        skip_host = any(name.lower() == "host" for name, _ in pairs)
+        conn.putrequest(method, path, skip_host=skip_host, skip_accept_encoding=True)
         for name, value in pairs:
             conn.putheader(name, value)
         if body is not None:

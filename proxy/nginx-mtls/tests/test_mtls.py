@@ -4,6 +4,7 @@ import hashlib
 import re
 import socket
 import ssl
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from nginx_mtls_harness import (
     EchoServer,
     Proxy,
     client_context,
+    free_port,
     header_values,
     http_get,
     https_request,
@@ -148,13 +150,14 @@ def test_rejected_clients_get_400_and_nothing_is_forwarded(
     message: bytes,
     verify: str,
 ) -> None:
-    response = https_request(proxy, client_context(certs, cert), "/dogs?who=rejected")
+    uri = f"/dogs?who={cert}"
+    response = https_request(proxy, client_context(certs, cert), uri)
     assert response.status == 400
     assert message in response.body
     assert fresh_echo.requests == []
 
     def logged() -> dict | None:
-        lines = [r for r in proxy.log_lines() if r["uri"] == "/dogs?who=rejected"]
+        lines = [r for r in proxy.log_lines() if r["uri"] == uri]
         return lines[-1] if lines else None
 
     entry = wait_until(logged, what="the access log line")
@@ -163,7 +166,10 @@ def test_rejected_clients_get_400_and_nothing_is_forwarded(
     assert entry["upstream_addr"] == ""
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@pytest.mark.parametrize(
+    "version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1], ids=["TLSv1.0", "TLSv1.1"]
+)
 def test_tls_1_0_and_1_1_are_refused(
     proxy: Proxy, fresh_echo: EchoServer, certs: Path, version: ssl.TLSVersion
 ) -> None:
@@ -250,3 +256,20 @@ def test_access_log_is_one_json_object_per_request(
     assert entry["client_subject"] == "CN=consumer-app,O=private-apis-local"
     assert entry["upstream_status"] == "200"
     assert entry["ssl_protocol"] == "TLSv1.3"
+
+
+def test_healthcheck_script(proxy: Proxy, nginx_binary: str) -> None:
+    script = str(Path(__file__).resolve().parent.parent / "healthcheck.sh")
+    ok = subprocess.run(
+        [script], env={"HEALTH_PORT": str(proxy.health_port)}, capture_output=True, timeout=10
+    )
+    assert ok.returncode == 0, ok.stderr
+    down = subprocess.run(
+        [script], env={"HEALTH_PORT": str(free_port())}, capture_output=True, timeout=10
+    )
+    assert down.returncode != 0
+    # The TLS port does not answer plain HTTP with 200: the check really reads the status line.
+    wrong = subprocess.run(
+        [script], env={"HEALTH_PORT": str(proxy.tls_port)}, capture_output=True, timeout=10
+    )
+    assert wrong.returncode != 0

@@ -38,7 +38,7 @@ class Rie:
         return lines
 
 
-def _start(tmp_path: Path, handler: str, timeout_s: str) -> Rie:
+def _start(tmp_path: Path, handler: str, timeout_s: str, extra_env: dict[str, str]) -> Rie:
     log = tmp_path / f"rie-{time.monotonic_ns()}.log"
     env = {
         **os.environ,
@@ -49,6 +49,7 @@ def _start(tmp_path: Path, handler: str, timeout_s: str) -> Rie:
         "AWS_LAMBDA_FUNCTION_NAME": "consumer-lambda",
         "AWS_REGION": "us-east-1",
         "RIE_ACCOUNT_ID": "444444444444",
+        **extra_env,
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -87,8 +88,12 @@ def _stop(rie: Rie) -> None:
 def start_rie(tmp_path: Path) -> Iterator[Callable[..., Rie]]:
     started: list[Rie] = []
 
-    def start(handler: str = "rie_test_functions.dispatch", timeout_s: str = "1") -> Rie:
-        rie = _start(tmp_path, handler, timeout_s)
+    def start(
+        handler: str = "rie_test_functions.dispatch",
+        timeout_s: str = "1",
+        extra_env: dict[str, str] | None = None,
+    ) -> Rie:
+        rie = _start(tmp_path, handler, timeout_s, extra_env or {})
         started.append(rie)
         return rie
 
@@ -276,3 +281,31 @@ def test_every_invoke_is_logged_as_one_json_line(rie):
         200,
         None,
     )
+
+
+def test_consumer_handler_under_the_emulator_fetches_through_the_partner_api(
+    start_rie, partner, credentials
+):
+    """The image's default command: consumer_lambda.handler.handler under awslambdaric."""
+    dog, todos = {"Name": "Rex", "Gender": "male"}, [{"id": "0a1b2c3d", "data": "feed Rex"}]
+    partner.answer("GET", "/prod/dogs", 200, dog)
+    partner.answer("GET", "/prod/todo", 200, todos)
+    rie = start_rie(
+        "consumer_lambda.handler.handler",
+        timeout_s="5",
+        extra_env={
+            "PARTNER_API_URL": f"{partner.url}/prod",
+            "PARTNER_API_ID": "partnerap1",
+            "AWS_ACCESS_KEY_ID": credentials["access_key"],
+            "AWS_SECRET_ACCESS_KEY": credentials["secret_key"],
+            "AWS_SESSION_TOKEN": credentials["token"],
+        },
+    )
+
+    response = rie.invoke({})
+
+    assert response.status_code == 200
+    assert response.json() == {"statusCode": 200, "body": {"dog": dog, "todos": todos}}
+    assert [r.headers["x-amz-security-token"] for r in partner.received] == [
+        credentials["token"]
+    ] * 2

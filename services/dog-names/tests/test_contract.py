@@ -99,3 +99,17 @@ def test_head_is_get_without_body(client: TestClient, path: str) -> None:
     assert response.headers["content-type"] == "application/json"
     assert int(response.headers["content-length"]) > 0
     assert response.content == b""
+
+
+class _BrokenKennel(Kennel):
+    def random_dog(self, gender=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug")
+
+
+def test_unexpected_error_is_500_json() -> None:
+    kennel = _BrokenKennel({"male": ("Rex",), "female": ("Bella",)})
+    app = create_app(Settings(), kennel=kennel)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/dogs")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal Server Error"}

@@ -88,13 +88,8 @@ def test_get_and_delete(client: FlaskClient) -> None:
     assert response.data == b""
 
     gone = {"message": f"Todo {todo_id} doesn't exist"}
-    assert (
-        client.get(f"/todo/{todo_id}").status_code,
-        client.get(f"/todo/{todo_id}").get_json(),
-    ) == (
-        404,
-        gone,
-    )
+    response = client.get(f"/todo/{todo_id}")
+    assert (response.status_code, response.get_json()) == (404, gone)
     response = client.delete(f"/todo/{todo_id}")
     assert (response.status_code, response.get_json()) == (404, gone)
     assert client.get("/todo").get_json() == []

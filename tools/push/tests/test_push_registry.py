@@ -91,6 +91,17 @@ def _run_push(env: dict[str, str]) -> list[PushedLine]:
     return pushed
 
 
+def _untag_everything_from(prefix: str) -> None:
+    """Drop the local names the tests gave images of this registry; the images stay."""
+    listed = _docker("image", "ls", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}")
+    for line in listed.splitlines():
+        repository, tag, digest = line.split()
+        if repository.startswith(prefix):
+            for ref in (f"{repository}:{tag}", f"{repository}@{digest}"):
+                if "<none>" not in ref:
+                    subprocess.run(["docker", "image", "rm", ref], capture_output=True, timeout=60)
+
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's docker-registry (distribution 2.8) on a free loopback port, in a temp dir."""
@@ -121,6 +132,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.1)
         yield f"127.0.0.1:{port}"
     finally:
+        _untag_everything_from(f"127.0.0.1:{port}/")
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -132,7 +144,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pushed(registry: str) -> list[PushedLine]:
-    """`REGISTRY=127.0.0.1:<port> make push`, as the Makefile runs it (ALLOW_DIRTY for dev trees)."""
+    """`REGISTRY=127.0.0.1:<port> make push` as the Makefile runs it; ALLOW_DIRTY for dev trees."""
     return _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1"))
 
 
@@ -142,7 +154,9 @@ def test_every_deployable_image_is_pushed_under_the_revision(
     tag = _expected_tag()
 
     assert [p.name for p in pushed] == DEPLOYABLE
-    assert [p.ref for p in pushed] == [f"{registry}/private-apis/{name}:{tag}" for name in DEPLOYABLE]
+    assert [p.ref for p in pushed] == [
+        f"{registry}/private-apis/{name}:{tag}" for name in DEPLOYABLE
+    ]
 
 
 @pytest.mark.parametrize("name", DEPLOYABLE)

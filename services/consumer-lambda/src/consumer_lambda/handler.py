@@ -79,7 +79,7 @@ def _timeout_for(settings: Settings, context: Any) -> float:
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if remaining_ms is None:
         return settings.timeout_s
-    left = remaining_ms() / 1000 - DEADLINE_MARGIN_S
+    left = float(remaining_ms()) / 1000 - DEADLINE_MARGIN_S
     return max(MIN_TIMEOUT_S, min(settings.timeout_s, left))
 
 

@@ -64,6 +64,11 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
+async def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback to stderr; the client gets JSON, never a text page.
+    return JSONResponse({"message": "Internal Server Error"}, status_code=500)
+
+
 def create_app(settings: Settings | None = None, kennel: Kennel | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     kennel = kennel if kennel is not None else Kennel.from_package_data()
@@ -81,6 +86,7 @@ def create_app(settings: Settings | None = None, kennel: Kennel | None = None) -
     app.state.settings = settings
     app.state.kennel = kennel
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLogMiddleware)  # added last = outermost: sees the real method
 

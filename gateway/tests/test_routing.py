@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import pytest
+from gateway.routing import (
+    ApiSelection,
+    Route,
+    RouteTable,
+    SelectionOutcome,
+    select_api,
+    split_stage,
+)
+
+KNOWN = ("globalapi1", "partnerap1", "mtlsapi001")
+
+
+@pytest.mark.parametrize(
+    "host, header, expected",
+    [
+        (
+            "partnerap1.execute-api.us-east-1.amazonaws.com",
+            None,
+            ApiSelection(SelectionOutcome.SELECTED, "partnerap1", "host"),
+        ),
+        (
+            "PartnerAP1.Execute-Api.us-east-1.amazonaws.com:443",
+            None,
+            ApiSelection(SelectionOutcome.SELECTED, "partnerap1", "host"),
+        ),
+        (
+            "mtlsapi001-vpce-01111111111111111.execute-api.us-east-1.amazonaws.com",
+            None,
+            ApiSelection(SelectionOutcome.SELECTED, "mtlsapi001", "host"),
+        ),
+        # the host names the API: the header does not override it
+        (
+            "mtlsapi001.execute-api.us-east-1.amazonaws.com",
+            "partnerap1",
+            ApiSelection(SelectionOutcome.SELECTED, "mtlsapi001", "host"),
+        ),
+        (
+            "nosuchapi1.execute-api.us-east-1.amazonaws.com",
+            None,
+            ApiSelection(SelectionOutcome.UNKNOWN_API, "nosuchapi1", "host"),
+        ),
+        (
+            "partnerap1.execute-api.eu-west-1.amazonaws.com",
+            None,
+            ApiSelection(SelectionOutcome.UNKNOWN_API, "partnerap1", "host"),
+        ),
+        (
+            "vpce-01111111111111111-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com",
+            "partnerap1",
+            ApiSelection(SelectionOutcome.SELECTED, "partnerap1", "header"),
+        ),
+        (
+            "gateway:8080",
+            "mtlsapi001",
+            ApiSelection(SelectionOutcome.SELECTED, "mtlsapi001", "header"),
+        ),
+        (
+            "gateway:8080",
+            "unknown123",
+            ApiSelection(SelectionOutcome.UNKNOWN_API, "unknown123", "header"),
+        ),
+        ("127.0.0.1:8080", None, ApiSelection(SelectionOutcome.SELECTED, "globalapi1", "default")),
+        (None, None, ApiSelection(SelectionOutcome.SELECTED, "globalapi1", "default")),
+    ],
+)
+def test_select_api(host: str | None, header: str | None, expected: ApiSelection) -> None:
+    selection = select_api(
+        host=host,
+        api_id_header=header,
+        region="us-east-1",
+        known_api_ids=KNOWN,
+        default_api_id="globalapi1",
+    )
+    assert selection == expected
+
+
+def test_select_api_without_default() -> None:
+    selection = select_api(
+        host="localhost",
+        api_id_header=None,
+        region="us-east-1",
+        known_api_ids=KNOWN,
+        default_api_id=None,
+    )
+    assert selection.outcome is SelectionOutcome.NO_API
+
+
+@pytest.mark.parametrize(
+    "path, stage_in_path, expected",
+    [
+        ("/prod/dogs", True, "/dogs"),
+        ("/prod", True, "/"),
+        ("/prod/", True, "/"),
+        ("/beta/dogs", True, None),
+        ("/", True, None),
+        ("/production/dogs", True, None),
+        ("/dogs", False, "/dogs"),
+        ("", False, "/"),
+    ],
+)
+def test_split_stage(path: str, stage_in_path: bool, expected: str | None) -> None:
+    assert split_stage(path, "prod", stage_in_path=stage_in_path) == expected
+
+
+REST_ROUTES = [
+    Route("/", "GET", "root"),
+    Route("/dogs", "GET", "dogs"),
+    Route("/dogs/males", "GET", "males"),
+    Route("/dogs/{id}", "ANY", "dog-any"),
+    Route("/dogs/{id}", "DELETE", "dog-delete"),
+    Route("/dogs/{id}/toys/{toy}", "GET", "toy"),
+    Route("/files/{proxy+}", "ANY", "files"),
+    Route("/{proxy+}", "GET", "catch-all"),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, data, params",
+    [
+        ("GET", "/", "root", {}),
+        ("GET", "/dogs", "dogs", {}),
+        ("GET", "/dogs/", "dogs", {}),
+        ("GET", "/dogs/males", "males", {}),  # static beats {id}
+        ("GET", "/dogs/rex", "dog-any", {"id": "rex"}),
+        ("PATCH", "/dogs/rex", "dog-any", {"id": "rex"}),
+        ("DELETE", "/dogs/rex", "dog-delete", {"id": "rex"}),  # a method beats ANY
+        ("GET", "/dogs/rex/toys/ball", "toy", {"id": "rex", "toy": "ball"}),
+        ("GET", "/dogs/a%2Fb", "dog-any", {"id": "a%2Fb"}),  # raw values, still encoded
+        ("PUT", "/files/a/b/c.txt", "files", {"proxy": "a/b/c.txt"}),
+        ("GET", "/cats/tom", "catch-all", {"proxy": "cats/tom"}),  # {param} beats greedy
+    ],
+)
+def test_rest_route_matching(method: str, path: str, data: str, params: dict[str, str]) -> None:
+    match = RouteTable(REST_ROUTES, http_api=False).match(method, path)
+    assert match is not None
+    assert (match.route.data, match.path_params) == (data, params)
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("POST", "/dogs"),  # the resource exists without the method: REST does not fall back
+        ("POST", "/dogs/males"),
+        ("POST", "/cats"),
+        ("POST", "/files"),  # /files/{proxy+} needs a segment; /{proxy+} has no POST
+    ],
+)
+def test_rest_route_misses(method: str, path: str) -> None:
+    assert RouteTable(REST_ROUTES, http_api=False).match(method, path) is None
+
+
+HTTP_ROUTES = [
+    Route("/pets/dog/1", "GET", "dog-1"),
+    Route("/pets/dog/{id}", "GET", "dog-id"),
+    Route("/pets/{proxy+}", "GET", "pets-proxy"),
+    Route("/{proxy+}", "ANY", "any-proxy"),
+    Route("$default", "ANY", "default"),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("GET", "/pets/dog/1", "dog-1"),
+        ("GET", "/pets/dog/2", "dog-id"),
+        ("GET", "/pets/cat/1", "pets-proxy"),
+        # HTTP APIs consider only routes with the method: POST falls through to ANY /{proxy+}
+        ("POST", "/pets/dog/1", "any-proxy"),
+        ("GET", "/", "default"),
+    ],
+)
+def test_http_api_route_matching(method: str, path: str, data: str) -> None:
+    match = RouteTable(HTTP_ROUTES, http_api=True).match(method, path)
+    assert match is not None
+    assert match.route.data == data
+
+
+def test_http_api_miss_without_default() -> None:
+    table = RouteTable([Route("/dogs", "GET", "dogs")], http_api=True)
+    assert table.match("POST", "/dogs") is None
+    assert table.match("GET", "/cats") is None
+
+
+@pytest.mark.parametrize("template", ["/a/{proxy+}/b", "/a/x{id}"])
+def test_bad_templates_are_rejected(template: str) -> None:
+    with pytest.raises(ValueError, match="segment"):
+        RouteTable([Route(template, "GET")], http_api=False)

@@ -1,0 +1,183 @@
+"""What the end-to-end tests know about the stack, and how they reach it.
+
+The suite treats the stack as a black box: it knows the published URLs on 127.0.0.1, the files in
+./certs, and uses `docker compose` only to stop and start containers, read logs and probe from
+inside the stack's networks. The stack must already be up and healthy; a stack that is not there
+fails the session (never skips it).
+
+Environment: PUBLIC_API_PORT, MTLS_PORT, LAMBDA_PORT (as for compose), E2E_CERTS_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CERTS = Path(os.environ.get("E2E_CERTS_DIR", ROOT / "certs"))
+PUBLIC_API = f"http://127.0.0.1:{os.environ.get('PUBLIC_API_PORT', '8080')}"
+MTLS_PORT = int(os.environ.get("MTLS_PORT", "8443"))
+# The server certificate names both localhost and 127.0.0.1; the address avoids trying ::1 first.
+MTLS_HOST = "127.0.0.1"
+MTLS_API = f"https://{MTLS_HOST}:{MTLS_PORT}"
+LAMBDA_URL = (
+    f"http://127.0.0.1:{os.environ.get('LAMBDA_PORT', '9000')}"
+    "/2015-03-31/functions/function/invocations"
+)
+
+REGION = "us-east-1"
+MTLS_API_ID = "mtlsapi001"
+PARTNER_API_ID = "partnerap1"
+# Inside the stack the gateway is reached through each VPC's endpoint alias.
+CONSUMER_VPCE_URL = "http://vpce-consumer:8080"
+
+STACK_TIMEOUT_S = 60.0
+RECOVERY_TIMEOUT_S = 60.0
+POLL_INTERVAL_S = 0.2
+
+
+def compose(
+    *args: str, timeout: float = 60, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `docker compose ARGS` in the repository root (where docker-compose.yml is)."""
+    result = subprocess.run(
+        ["docker", "compose", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"docker compose {' '.join(args)} exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def wait_until(probe: Callable[[], Any], what: str, timeout: float = RECOVERY_TIMEOUT_S) -> Any:
+    """Call `probe` until it returns a truthy value; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            last_error = exc
+        else:
+            if result:
+                return result
+        time.sleep(POLL_INTERVAL_S)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})")
+
+
+def container_id(service: str) -> str:
+    ids = compose("ps", "-q", service).stdout.split()
+    assert len(ids) == 1, f"expected one running {service} container, got {ids}"
+    return ids[0]
+
+
+def health(service: str) -> str:
+    out = compose("ps", "--all", "--format", "json", service).stdout
+    states = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return states[0].get("Health", "") if states else ""
+
+
+def wait_healthy(service: str, timeout: float = RECOVERY_TIMEOUT_S) -> None:
+    wait_until(lambda: health(service) == "healthy", f"{service} to be healthy", timeout)
+
+
+def start_service(service: str) -> None:
+    compose("start", service)
+    wait_healthy(service)
+
+
+def mtls_context(cert: str | None = "client", ca: str = "ca.crt") -> ssl.SSLContext:
+    """A client context that trusts the project CA and presents certs/<cert>.crt (if any)."""
+    context = ssl.create_default_context(cafile=str(CERTS / ca))
+    if cert is not None:
+        context.load_cert_chain(CERTS / f"{cert}.crt", CERTS / f"{cert}.key")
+    return context
+
+
+class GatewayLog:
+    """The gateway's JSON access log, read with `docker compose logs`.
+
+    What the gateway saw between two moments is what it logged between two sentinel requests:
+    the gateway logs in the order it answers, so no clock or line count is involved.
+    """
+
+    def __init__(self, public: httpx.Client) -> None:
+        self._public = public
+
+    @staticmethod
+    def entries() -> list[dict[str, Any]]:
+        out = compose("logs", "--no-color", "--no-log-prefix", "gateway").stdout
+        found = []
+        for line in out.splitlines():
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict) and "requestId" in entry:
+                found.append(entry)
+        return found
+
+    def sentinel(self) -> str:
+        path = f"/e2e-sentinel-{uuid.uuid4().hex}"
+        response = self._public.get(path)
+        assert response.status_code == 404, response.text  # the global API's unknown route
+        wait_until(
+            lambda: any(e.get("path") == path for e in self.entries()),
+            f"the gateway to log {path}",
+            timeout=10,
+        )
+        return path
+
+    def between(self, first: str, last: str) -> list[dict[str, Any]]:
+        entries = self.entries()
+        paths = [e.get("path") for e in entries]
+        return entries[paths.index(first) + 1 : paths.index(last)]
+
+
+ECHO_SERVER = r"""
+import http.server, json
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        out = json.dumps({"method": self.command, "path": self.path, "body": body,
+                          "headers": [[k, v] for k, v in self.headers.items()]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer
+
+    def log_message(self, *args):
+        pass
+
+http.server.ThreadingHTTPServer(("0.0.0.0", 8080), Echo).serve_forever()
+"""
+ECHO_CONTAINER = "private-apis-e2e-echo"
+
+
+def header_values(echo: dict[str, Any], name: str) -> list[str]:
+    return [v for k, v in echo["headers"] if k.lower() == name.lower()]

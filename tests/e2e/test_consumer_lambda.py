@@ -1,0 +1,50 @@
+"""The consumer Lambda, invoked through the emulator's URL as on AWS (SPEC 5, SPEC 9)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from .stack import LAMBDA_URL
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def lambda_client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30) as client:
+        yield client
+
+
+def invoke(client: httpx.Client, event: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(LAMBDA_URL, json=event)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_default_event_fetches_a_dog_and_the_todo_list(
+    public_api: httpx.Client, lambda_client: httpx.Client
+) -> None:
+    created = public_api.post("/todo", json={"data": f"lambda e2e {uuid.uuid4()}"}).json()
+    result = invoke(lambda_client, {})
+    assert result["statusCode"] == 200, result
+    dog = result["body"]["dog"]
+    assert set(dog) == {"Name", "Gender"}
+    assert dog["Gender"] in {"male", "female"}
+    assert created in result["body"]["todos"]
+
+
+@pytest.mark.parametrize("path", ["/dogs/males", "/dogs/females"])
+def test_event_chooses_the_path(lambda_client: httpx.Client, path: str) -> None:
+    result = invoke(lambda_client, {"path": path})
+    assert result["statusCode"] == 200, result
+    assert result["body"]["Gender"] == path.rsplit("/", 1)[1].removesuffix("s")
+
+
+def test_partner_api_has_no_post(lambda_client: httpx.Client) -> None:
+    result = invoke(lambda_client, {"path": "/todo", "method": "POST", "body": {"data": "x"}})
+    assert result == {"statusCode": 403, "body": {"message": "Missing Authentication Token"}}
