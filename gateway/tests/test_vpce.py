@@ -30,6 +30,8 @@ CONSUMER = Attribution("vpce-04444444444444444", "vpc-04444444444444444")
         ("127.0.1.2", PROXY),
         ("127.0.1.254", PROXY),
         ("127.0.1.1", None),  # excluded: the network's gateway address
+        ("127.0.4.1", None),  # a subnet's first address is its router (the host), never a caller
+        ("fd00:4::1", None),
         ("127.0.4.10", CONSUMER),
         ("::ffff:127.0.4.10", CONSUMER),
         ("fd00:4::10", CONSUMER),

@@ -45,6 +45,14 @@ def test_event_chooses_the_path(lambda_client: httpx.Client, path: str) -> None:
     assert result["body"]["Gender"] == path.rsplit("/", 1)[1].removesuffix("s")
 
 
-def test_partner_api_has_no_post(lambda_client: httpx.Client) -> None:
+def test_partner_api_denies_post(lambda_client: httpx.Client) -> None:
     result = invoke(lambda_client, {"path": "/todo", "method": "POST", "body": {"data": "x"}})
-    assert result == {"statusCode": 403, "body": {"message": "Missing Authentication Token"}}
+    assert result == {
+        "statusCode": 403,
+        "body": {
+            "Message": "User: arn:aws:iam::444444444444:role/consumer-lambda is not authorized "
+            "to perform: execute-api:Invoke on resource: "
+            "arn:aws:execute-api:us-east-1:111111111111:partnerap1/prod/POST/todo "
+            "with an explicit deny"
+        },
+    }

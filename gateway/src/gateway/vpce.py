@@ -45,6 +45,17 @@ class VpceAttributor:
         for endpoint in self._endpoints:
             if address in endpoint.exclude:
                 continue
-            if any(address in subnet for subnet in endpoint.subnets):
+            if any(_is_host_in(address, subnet) for subnet in endpoint.subnets):
                 return Attribution(vpce_id=endpoint.vpce_id, vpc_id=endpoint.vpc_id)
         return None
+
+
+def _is_host_in(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, subnet: IPNetwork
+) -> bool:
+    """Whether `address` is a host of `subnet` other than its first address.
+
+    The first address is the subnet's router (AWS reserves it; Docker gives it to the bridge), so
+    traffic from it comes from the host, e.g. through a published port, never from inside the VPC.
+    """
+    return address in subnet and address != subnet.network_address + 1

@@ -37,6 +37,18 @@ class PushedLine:
     digest: str
 
 
+@dataclass(frozen=True)
+class PushRun:
+    lines: list[PushedLine]
+    # The tag the work tree called for before and after the push (in CI both are the same; in a
+    # development tree others may commit or edit meanwhile).
+    expected_tags: set[str]
+
+    def line(self, name: str) -> PushedLine:
+        [line] = [p for p in self.lines if p.name == name]
+        return line
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,7 +67,7 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
-def _expected_tag() -> str:
+def _current_tag() -> str:
     dirty = _git("status", "--porcelain", "--untracked-files=all")
     return _git("rev-parse", "HEAD") + ("-dirty" if dirty else "")
 
@@ -143,64 +155,74 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def pushed(registry: str) -> list[PushedLine]:
+def pushed(registry: str) -> PushRun:
     """`REGISTRY=127.0.0.1:<port> make push` as the Makefile runs it; ALLOW_DIRTY for dev trees."""
-    return _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1"))
+    before = _current_tag()
+    lines = _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1"))
+    return PushRun(lines, {before, _current_tag()})
+
+
+def _image_id(ref: str) -> str:
+    return _docker("image", "inspect", "--format", "{{.Id}}", ref)
+
+
+def _served_digest(registry: str, ref: str) -> str:
+    repository, tag = ref.removeprefix(f"{registry}/").rsplit(":", 1)
+    manifest = httpx.head(
+        f"http://{registry}/v2/{repository}/manifests/{tag}",
+        headers={"Accept": MANIFEST_TYPES},
+        timeout=10,
+    )
+    assert manifest.status_code == 200
+    return manifest.headers["Docker-Content-Digest"]
 
 
 def test_every_deployable_image_is_pushed_under_the_revision(
-    registry: str, pushed: list[PushedLine]
+    registry: str, pushed: PushRun
 ) -> None:
-    tag = _expected_tag()
+    [tag] = {line.ref.rsplit(":", 1)[1] for line in pushed.lines}
 
-    assert [p.name for p in pushed] == DEPLOYABLE
-    assert [p.ref for p in pushed] == [
+    assert tag in pushed.expected_tags
+    assert [p.name for p in pushed.lines] == DEPLOYABLE
+    assert [p.ref for p in pushed.lines] == [
         f"{registry}/private-apis/{name}:{tag}" for name in DEPLOYABLE
     ]
 
 
 @pytest.mark.parametrize("name", DEPLOYABLE)
 def test_registry_serves_the_tag_with_the_printed_digest(
-    registry: str, pushed: list[PushedLine], name: str
+    registry: str, pushed: PushRun, name: str
 ) -> None:
-    [line] = [p for p in pushed if p.name == name]
+    line = pushed.line(name)
     repository = f"private-apis/{name}"
-    tag = line.ref.rsplit(":", 1)[1]
 
     tags = httpx.get(f"http://{registry}/v2/{repository}/tags/list", timeout=10)
-    manifest = httpx.head(
-        f"http://{registry}/v2/{repository}/manifests/{tag}",
-        headers={"Accept": MANIFEST_TYPES},
-        timeout=10,
-    )
 
     assert tags.status_code == 200
-    assert tags.json() == {"name": repository, "tags": [tag]}
-    assert manifest.status_code == 200
-    assert manifest.headers["Docker-Content-Digest"] == line.digest
+    assert tags.json() == {"name": repository, "tags": [line.ref.rsplit(":", 1)[1]]}
+    assert _served_digest(registry, line.ref) == line.digest
 
 
 @pytest.mark.parametrize("name", DEPLOYABLE)
-def test_pulled_by_digest_is_the_local_image(
-    registry: str, pushed: list[PushedLine], name: str
-) -> None:
-    [line] = [p for p in pushed if p.name == name]
+def test_pulled_by_digest_is_the_local_image(registry: str, pushed: PushRun, name: str) -> None:
+    line = pushed.line(name)
     by_digest = f"{registry}/private-apis/{name}@{line.digest}"
-    local_id = _docker("image", "inspect", "--format", "{{.Id}}", f"private-apis/{name}:local")
+    local_id = _image_id(line.ref)  # the local image the push tagged
     # Drop the pushed tag so that the image comes back through the registry's manifest.
     _docker("image", "rm", line.ref)
     try:
         _docker("pull", "--quiet", by_digest)
-        assert _docker("image", "inspect", "--format", "{{.Id}}", by_digest) == local_id
+        assert _image_id(by_digest) == local_id
     finally:
         subprocess.run(["docker", "image", "rm", by_digest], capture_output=True, timeout=60)
 
 
-def test_second_push_of_the_built_image_gives_the_same_digest(
-    registry: str, pushed: list[PushedLine]
-) -> None:
-    [todo] = [p for p in pushed if p.name == "todo"]
+def test_no_build_pushes_the_image_already_built(registry: str, pushed: PushRun) -> None:
+    first = pushed.line("todo")
+    local_id = _image_id("private-apis/todo:local")
 
     again = _run_push(_push_env(REGISTRY=registry, ALLOW_DIRTY="1", IMAGES="todo", NO_BUILD="1"))
 
-    assert again == [todo]
+    assert [(line.name, line.ref) for line in again] == [("todo", first.ref)]
+    assert _served_digest(registry, first.ref) == again[0].digest
+    assert _image_id(first.ref) == local_id
