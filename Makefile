@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PARTS := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml gateway/pyproject.toml tools/*/pyproject.toml))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint format unit test run up down logs certs e2e
+.PHONY: help install lint format unit test run up down logs certs e2e invoke push
 
 # The compose stack. Base images are build arguments: the official ones by default; where no
 # registry is reachable .ci/docker-up.sh builds local ones and records them in $(IMAGES_ENV).
@@ -50,11 +50,29 @@ unit: install ## unit and integration tests (no Docker)
 
 test: lint unit e2e ## everything CI runs: lint, unit tests, end-to-end tests
 
+# Natively, without Docker: the gateway on 127.0.0.1:8080 in front of both providers.
+run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, natively (Ctrl-C stops all)
+	@mkdir -p data
+	@trap 'kill $$dn $$td $$gw 2>/dev/null; wait 2>/dev/null' INT TERM EXIT; \
+	HOST=127.0.0.1 PORT=8081 $(BIN)/python -m dog_names & dn=$$!; \
+	HOST=127.0.0.1 PORT=8082 TODO_DB_PATH=data/todo.db $(BIN)/python -m todo & td=$$!; \
+	HOST=127.0.0.1 PORT=8080 $(BIN)/python -m gateway & gw=$$!; \
+	wait -n
+
+invoke: ## invoke the consumer Lambda through its emulator URL (after `make up`)
+	@curl -sS --fail-with-body -d '{}' http://127.0.0.1:$${LAMBDA_PORT:-9000}/2015-03-31/functions/function/invocations | python3 -m json.tool
+
+push: install ## push the deployable images to ECR under the git revision (REGISTRY=host:port, IMAGES=, ALLOW_DIRTY=1, NO_BUILD=1)
+	$(BIN)/python -m image_push
+
+# ./certs is made by the user first: Docker would create a missing bind-mount source as root,
+# and certgen hands the CA and client files to the directory's owner.
 up: ## build and start the stack, wait until every container is healthy
+	mkdir -p certs
 	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT)
 
-down: ## stop the stack (keeps the ToDo volume; `make down ARGS=-v` drops it)
-	$(COMPOSE) down --remove-orphans $(ARGS)
+down: ## stop the stack (keeps the ToDo volume; `make down DOWN_ARGS=-v` drops it)
+	$(COMPOSE) down --remove-orphans $(DOWN_ARGS)
 
 logs: ## follow the stack's logs
 	$(COMPOSE) logs -f --tail=100
@@ -63,11 +81,12 @@ certs: install ## create the local CA and certificates in ./certs (natively; `ma
 	$(BIN)/python -m certgen --out certs
 
 # The stack is always torn down (volumes too), and its logs are shown when anything failed.
+# E2E_ARGS go to pytest, e.g. `make e2e E2E_ARGS='-k mtls -x'`.
 e2e: install ## start the stack, run the end-to-end tests against it, tear it down
-	@status=0; \
+	@mkdir -p certs; status=0; \
 	trap '$(COMPOSE) down -v --remove-orphans' EXIT; \
 	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT) || status=$$?; \
-	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e -m e2e || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e -m e2e $(E2E_ARGS) || status=$$?; fi; \
 	if [ $$status -ne 0 ]; then \
 		echo "e2e failed ($$status): state and logs of the stack follow"; \
 		$(COMPOSE) ps -a; \

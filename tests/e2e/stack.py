@@ -114,12 +114,17 @@ def mtls_context(cert: str | None = "client", ca: str = "ca.crt") -> ssl.SSLCont
 class GatewayLog:
     """The gateway's JSON access log, read with `docker compose logs`.
 
-    What the gateway saw between two moments is what it logged between two sentinel requests:
-    the gateway logs in the order it answers, so no clock or line count is involved.
+    Requests are told apart by a unique User-Agent (the log's `userAgent`), not by their order:
+    the gateway logs a request just after answering it, so two requests in flight may be logged
+    in either order.
     """
 
     def __init__(self, public: httpx.Client) -> None:
         self._public = public
+
+    @staticmethod
+    def agent() -> str:
+        return f"e2e-{uuid.uuid4().hex}"
 
     @staticmethod
     def entries() -> list[dict[str, Any]]:
@@ -137,21 +142,21 @@ class GatewayLog:
                 found.append(entry)
         return found
 
-    def sentinel(self) -> str:
-        path = f"/e2e-sentinel-{uuid.uuid4().hex}"
-        response = self._public.get(path)
+    def seen(self, agent: str) -> list[dict[str, Any]]:
+        """Entries of requests sent with User-Agent `agent`, once everything answered before
+        this call is in the log (a sentinel request sent now has been logged)."""
+        sentinel = self.agent()
+        response = self._public.get("/e2e-sentinel", headers={"User-Agent": sentinel})
         assert response.status_code == 404, response.text  # the global API's unknown route
-        wait_until(
-            lambda: any(e.get("path") == path for e in self.entries()),
-            f"the gateway to log {path}",
-            timeout=10,
-        )
-        return path
 
-    def between(self, first: str, last: str) -> list[dict[str, Any]]:
-        entries = self.entries()
-        paths = [e.get("path") for e in entries]
-        return entries[paths.index(first) + 1 : paths.index(last)]
+        def logged() -> tuple[list[dict[str, Any]]] | None:
+            entries = self.entries()
+            if not any(e.get("userAgent") == sentinel for e in entries):
+                return None
+            return ([e for e in entries if e.get("userAgent") == agent],)  # truthy when empty
+
+        [found] = wait_until(logged, "the gateway to log the sentinel request", timeout=10)
+        return found  # type: ignore[no-any-return]
 
 
 ECHO_SERVER = r"""

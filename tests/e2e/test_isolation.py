@@ -95,7 +95,7 @@ def test_mtls_api_denies_the_consumer_vpc(probe: dict[str, Any]) -> None:
         403,
         {
             "Message": "User: anonymous is not authorized to perform: execute-api:Invoke on "
-            f"resource: arn:aws:execute-api:us-east-1:111111111111:{MTLS_API_ID}/prod/GET/dogs "
+            f"resource: arn:aws:execute-api:us-east-1:********1111:{MTLS_API_ID}/prod/GET/dogs "
             "with an explicit deny"
         },
     ]

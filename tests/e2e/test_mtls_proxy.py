@@ -102,10 +102,9 @@ def test_todo_created_and_read_back_through_the_proxy(mtls_api: httpx.Client, fo
 def test_proxied_request_comes_through_the_proxy_vpc_endpoint(
     mtls_api: httpx.Client, gateway_log: GatewayLog
 ) -> None:
-    first = gateway_log.sentinel()
-    assert mtls_api.get("/dogs/males").status_code == 200
-    last = gateway_log.sentinel()
-    seen = gateway_log.between(first, last)
+    agent = gateway_log.agent()
+    assert mtls_api.get("/dogs/males", headers={"User-Agent": agent}).status_code == 200
+    seen = gateway_log.seen(agent)
     assert [(e["apiId"], e["stage"], e["httpMethod"], e["path"], e["status"]) for e in seen] == [
         (MTLS_API_ID, "prod", "GET", "/prod/dogs/males", 200)
     ]
@@ -130,24 +129,28 @@ CERT_ERROR = "<title>400 The SSL certificate error</title>"
 def test_bad_client_certificate_gets_400_and_nothing_reaches_the_gateway(
     gateway_log: GatewayLog, cert: str | None, expected: str
 ) -> None:
-    first = gateway_log.sentinel()
-    with httpx.Client(base_url=MTLS_API, verify=mtls_context(cert), timeout=10) as client:
+    agent = gateway_log.agent()
+    with httpx.Client(
+        base_url=MTLS_API, verify=mtls_context(cert), headers={"User-Agent": agent}, timeout=10
+    ) as client:
         responses = [client.get("/dogs"), client.post("/todo", data={"data": "must not exist"})]
-    last = gateway_log.sentinel()
 
     for response in responses:
         assert response.status_code == 400, response.text
         assert expected in response.text
-    assert gateway_log.between(first, last) == []
+    assert gateway_log.seen(agent) == []
 
 
 def test_valid_certificate_control_reaches_the_gateway(gateway_log: GatewayLog) -> None:
     """The same client code as above, with the valid certificate, does reach the gateway."""
-    first = gateway_log.sentinel()
-    with httpx.Client(base_url=MTLS_API, verify=mtls_context("client"), timeout=10) as client:
+    agent = gateway_log.agent()
+    with httpx.Client(
+        base_url=MTLS_API, verify=mtls_context("client"), headers={"User-Agent": agent}, timeout=10
+    ) as client:
         assert client.get("/dogs").status_code == 200
-    last = gateway_log.sentinel()
-    assert [e["apiId"] for e in gateway_log.between(first, last)] == [MTLS_API_ID]
+    assert [(e["apiId"], e["path"]) for e in gateway_log.seen(agent)] == [
+        (MTLS_API_ID, "/prod/dogs")
+    ]
 
 
 def handshake(version: ssl.TLSVersion) -> str:
@@ -163,6 +166,7 @@ def handshake(version: ssl.TLSVersion) -> str:
             return tls.version() or ""
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
 @pytest.mark.parametrize(
     "version",
     [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1],
