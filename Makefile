@@ -27,7 +27,7 @@ endif
 WAIT_TIMEOUT ?= 180
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml $(PARTS:%=%/pyproject.toml) $(wildcard $(PARTS:%=%/requirements.txt))
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

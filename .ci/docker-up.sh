@@ -76,6 +76,7 @@ wait_for_docker() {
 start_dockerd() {
     local driver=$1
     log "starting dockerd (storage driver $driver), log in /tmp/dockerd.log"
+    echo "=== dockerd --storage-driver=$driver" >>/tmp/dockerd.log
     # setsid: the engine outlives this script and the make that called it.
     setsid dockerd --storage-driver="$driver" >>/tmp/dockerd.log 2>&1 </dev/null &
     dockerd_pid=$!
@@ -99,6 +100,7 @@ else
     command -v dockerd >/dev/null 2>&1 || apt_install docker.io
     command -v docker >/dev/null 2>&1 || die "docker CLI missing after installing docker.io"
     started=0
+    : >/tmp/dockerd.log
     for driver in overlay2 vfs; do
         start_dockerd "$driver"
         if wait_for_docker; then
@@ -149,11 +151,15 @@ build_base() {
     shift 2
     command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
     local tar=$CACHE_DIR/${image//[\/:]/_}.tar
+    local mirrors=()
+    [ -z "${DEBIAN_MIRROR:-}" ] || mirrors=("$DEBIAN_MIRROR")
     log "building $image with mmdebstrap ($packages)"
+    # The hooks run in a shell that mmdebstrap starts with the new root as $1.
+    # shellcheck disable=SC2016
     mmdebstrap --quiet --variant=minbase --include="$packages" \
         --customize-hook="cp $HOST_CA_BUNDLE \"\$1$HOST_CA_BUNDLE\"" \
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
-        "$@" bookworm "$tar" ${DEBIAN_MIRROR:-} >&2 \
+        "$@" bookworm "$tar" "${mirrors[@]}" >&2 \
         || die "mmdebstrap for $image failed"
     # An imported tarball has no configuration: give it what a Debian image from a registry has.
     docker import \
@@ -174,10 +180,7 @@ fi
 if base_is_current "$NGINX_BASE_IMAGE" "$NGINX_PACKAGES"; then
     log "$NGINX_BASE_IMAGE already exists"
 else
-    # As in the official image: logs to the container's stdout/stderr.
-    build_base "$NGINX_BASE_IMAGE" "$NGINX_PACKAGES" \
-        --customize-hook='ln -sf /dev/stdout "$1"/var/log/nginx/access.log' \
-        --customize-hook='ln -sf /dev/stderr "$1"/var/log/nginx/error.log'
+    build_base "$NGINX_BASE_IMAGE" "$NGINX_PACKAGES"
 fi
 
 cat >"$ENV_FILE" <<EOF

@@ -23,6 +23,8 @@ def lambda_client() -> Iterator[httpx.Client]:
 def invoke(client: httpx.Client, event: dict[str, Any]) -> dict[str, Any]:
     response = client.post(LAMBDA_URL, json=event)
     assert response.status_code == 200, response.text
+    # A handler that crashed would be answered 200 too, flagged by this header.
+    assert "X-Amz-Function-Error" not in response.headers, response.text
     return response.json()  # type: ignore[no-any-return]
 
 

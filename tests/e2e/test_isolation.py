@@ -65,7 +65,7 @@ def probe() -> dict[str, Any]:
         provider_address("todo", "_todo-vpc"),
     ]
     result = compose(
-        "run", "--rm", "--no-deps", "--entrypoint", "python3", "consumer-lambda",
+        "run", "--rm", "--no-TTY", "--no-deps", "--entrypoint", "python3", "consumer-lambda",
         "-c", PROBE, CONSUMER_VPCE_URL, *targets,
         timeout=120,
     )  # fmt: skip

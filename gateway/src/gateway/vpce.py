@@ -50,9 +50,7 @@ class VpceAttributor:
         return None
 
 
-def _is_host_in(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address, subnet: IPNetwork
-) -> bool:
+def _is_host_in(address: ipaddress.IPv4Address | ipaddress.IPv6Address, subnet: IPNetwork) -> bool:
     """Whether `address` is a host of `subnet` other than its first address.
 
     The first address is the subnet's router (AWS reserves it; Docker gives it to the bridge), so
