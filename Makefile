@@ -86,7 +86,7 @@ e2e: install ## start the stack, run the end-to-end tests against it, tear it do
 	@mkdir -p certs; status=0; \
 	trap '$(COMPOSE) down -v --remove-orphans' EXIT; \
 	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT) || status=$$?; \
-	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e -m e2e $(E2E_ARGS) || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e tools/push/tests -m e2e $(E2E_ARGS) || status=$$?; fi; \
 	if [ $$status -ne 0 ]; then \
 		echo "e2e failed ($$status): state and logs of the stack follow"; \
 		$(COMPOSE) ps -a; \

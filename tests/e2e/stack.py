@@ -30,10 +30,8 @@ MTLS_PORT = int(os.environ.get("MTLS_PORT", "8443"))
 # The server certificate names both localhost and 127.0.0.1; the address avoids trying ::1 first.
 MTLS_HOST = "127.0.0.1"
 MTLS_API = f"https://{MTLS_HOST}:{MTLS_PORT}"
-LAMBDA_URL = (
-    f"http://127.0.0.1:{os.environ.get('LAMBDA_PORT', '9000')}"
-    "/2015-03-31/functions/function/invocations"
-)
+LAMBDA_PORT = int(os.environ.get("LAMBDA_PORT", "9000"))
+LAMBDA_URL = f"http://127.0.0.1:{LAMBDA_PORT}/2015-03-31/functions/function/invocations"
 
 REGION = "us-east-1"
 MTLS_API_ID = "mtlsapi001"

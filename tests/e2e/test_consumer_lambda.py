@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .stack import LAMBDA_URL
+from .stack import LAMBDA_PORT, LAMBDA_URL, compose, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -58,3 +59,46 @@ def test_partner_api_denies_post(lambda_client: httpx.Client) -> None:
             "with an explicit deny"
         },
     }
+
+
+WRONG_SECRET_CONTAINER = "private-apis-e2e-lambda-wrong-secret"
+WRONG_SECRET_PORT = 9001
+
+
+@pytest.fixture(scope="module")
+def wrong_secret_lambda_url() -> Iterator[str]:
+    """The consumer-lambda image on its network, started with a secret the gateway doesn't know."""
+    compose(
+        "run", "--detach", "--rm", "--no-deps", "--name", WRONG_SECRET_CONTAINER,
+        "--publish", f"127.0.0.1:{WRONG_SECRET_PORT}:8080",
+        "--env", "AWS_SECRET_ACCESS_KEY=not-the-consumer-roles-secret",
+        "consumer-lambda",
+    )  # fmt: skip
+    url = LAMBDA_URL.replace(f":{LAMBDA_PORT}/", f":{WRONG_SECRET_PORT}/")
+    try:
+        with httpx.Client(timeout=5) as client:
+            wait_until(
+                lambda: client.get(url.split("/2015-03-31")[0] + "/health").status_code == 200,
+                "the wrong-secret Lambda to start",
+            )
+        yield url
+    finally:
+        subprocess.run(
+            ["docker", "rm", "--force", WRONG_SECRET_CONTAINER],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def test_wrong_secret_gets_the_signature_mismatch(
+    lambda_client: httpx.Client, wrong_secret_lambda_url: str
+) -> None:
+    response = lambda_client.post(wrong_secret_lambda_url, json={})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["statusCode"] == 403, result
+    assert result["body"]["message"].startswith(
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method."
+    ), result
