@@ -22,9 +22,13 @@ from .stack import PARTNER_API_ID, REGION, compose
 pytestmark = pytest.mark.e2e
 
 # AWS's documented example keys of the local identities (docs/architecture.md): not secrets.
-CONSUMER_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+# The consumer role's credentials are temporary ones, with a session token (as Lambda's).
+Key = tuple[str, ...]  # access key id, secret, and the session token if any
+CONSUMER_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/local-consumer-lambda-session"
+CONSUMER_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", CONSUMER_TOKEN)
+CONSUMER_KEY_WITHOUT_TOKEN = CONSUMER_KEY[:2]
 OTHER_TEAM_KEY = ("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY")
-WRONG_SECRET = (CONSUMER_KEY[0], "wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGKEY")
+WRONG_SECRET = (CONSUMER_KEY[0], "wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGKEY", CONSUMER_TOKEN)
 UNKNOWN_KEY = ("AKIAUNKNOWNEXAMPLE00", "unknownSecretKeyEXAMPLEEXAMPLEEXAMPLE000")
 
 CONSUMER_ENDPOINT = "http://vpce-consumer:8080"
@@ -50,7 +54,7 @@ print(json.dumps(answers))
 
 def signed(
     base: str,
-    key: tuple[str, str] | None,
+    key: Key | None,
     method: str = "GET",
     path: str = "/prod/dogs",
     at: datetime | None = None,
@@ -63,7 +67,8 @@ def signed(
         headers["X-Amz-Date"] = at.strftime("%Y%m%dT%H%M%SZ")
     request = requests.Request(method, base + path, headers=headers, data=body).prepare()
     if key is not None:
-        AWS4Auth(key[0], key[1], REGION, "execute-api")(request)
+        token = key[2] if len(key) > 2 else None
+        AWS4Auth(key[0], key[1], REGION, "execute-api", session_token=token)(request)
     return {
         "method": method,
         "url": base + path,
@@ -78,6 +83,7 @@ CONSUMER_CASES = {
     "unsigned": lambda: signed(CONSUMER_ENDPOINT, None),
     "wrong-secret": lambda: signed(CONSUMER_ENDPOINT, WRONG_SECRET),
     "unknown-key": lambda: signed(CONSUMER_ENDPOINT, UNKNOWN_KEY),
+    "missing-token": lambda: signed(CONSUMER_ENDPOINT, CONSUMER_KEY_WITHOUT_TOKEN),
     "clock-behind": lambda: signed(
         CONSUMER_ENDPOINT, CONSUMER_KEY, at=datetime.now(UTC) - timedelta(minutes=10)
     ),
@@ -142,6 +148,7 @@ def test_signed_request_from_the_consumer_vpc_is_served(answers: dict[str, Any])
     [
         ("unsigned", {"message": "Missing Authentication Token"}),
         ("unknown-key", {"message": "The security token included in the request is invalid."}),
+        ("missing-token", {"message": "The security token included in the request is invalid."}),
         (
             "post",
             denied("arn:aws:iam::444444444444:role/consumer-lambda", "POST", "/todo", True),
