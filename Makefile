@@ -37,9 +37,10 @@ $(BIN)/.installed: pyproject.toml $(PARTS:%=%/pyproject.toml) $(wildcard $(PARTS
 
 install: $(BIN)/.installed ## create .venv with every part (editable) and the dev tools
 
-lint: install ## ruff check, ruff format --check
+lint: install ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
