@@ -13,6 +13,10 @@ def dispatch(event: Any, context: Any) -> Any:
         time.sleep(float(event["seconds"]))
     if action == "exit":
         os._exit(int(event["code"]))
+    if action == "big":
+        return "x" * int(event["length"])  # serialised: the length plus two quotes
+    if action == "count":
+        return {"pad_length": len(event["pad"])}
     started = time.time()
     if action == "work":
         time.sleep(float(event["seconds"]))

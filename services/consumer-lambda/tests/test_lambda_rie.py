@@ -4,6 +4,8 @@ import itertools
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -309,3 +311,106 @@ def test_consumer_handler_under_the_emulator_fetches_through_the_partner_api(
     assert [r.headers["x-amz-security-token"] for r in partner.received] == [
         credentials["token"]
     ] * 2
+
+
+PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda: 6 MB for a synchronous invocation's payload
+RESPONSE_LIMIT = PAYLOAD_LIMIT + 100  # and 6 MB + 100 bytes for what the function returns
+
+
+def _payload_of(size: int) -> bytes:
+    """A JSON event of exactly `size` bytes: {"action": "count", "pad": "xxx..."}."""
+    empty = len(json.dumps({"action": "count", "pad": ""}).encode())
+    return json.dumps({"action": "count", "pad": "x" * (size - empty)}).encode()
+
+
+def _in_chunks(body: bytes) -> Iterator[bytes]:
+    for start in range(0, len(body), 1 << 20):
+        yield body[start : start + (1 << 20)]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_payload_over_the_limit_is_refused_as_lambda_does(rie, chunked):
+    body = _payload_of(PAYLOAD_LIMIT + 1)
+    response = rie.invoke(data=_in_chunks(body) if chunked else body)  # type: ignore[arg-type]
+
+    assert response.status_code == 413
+    assert response.headers["X-Amzn-ErrorType"] == "RequestEntityTooLargeException"
+    assert response.json() == {
+        "Type": "User",
+        "Message": f"{PAYLOAD_LIMIT + 1} byte payload is too large for the RequestResponse "
+        f"invocation type (limit {PAYLOAD_LIMIT} bytes)",
+    }
+    # The function never saw it, and the next invocation is served.
+    assert [x["event"] for x in rie.log_lines() if x.get("event", "").startswith("invoke")] == [
+        "invoke_rejected"
+    ]
+    at_limit = rie.invoke(data=_payload_of(PAYLOAD_LIMIT))
+    assert at_limit.status_code == 200
+    assert at_limit.json() == {"pad_length": PAYLOAD_LIMIT - len(_payload_of(0))}
+
+
+def test_payload_over_the_limit_with_expect_continue_is_refused_unsent(rie):
+    """curl sends `Expect: 100-continue` for large bodies: no 100, the 413 comes at once."""
+    host, port = rie.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"POST {INVOKE} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {PAYLOAD_LIMIT + 1}\r\n"
+            "Expect: 100-continue\r\n\r\n".encode()
+        )
+        answer = b""
+        while b"}" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert answer.endswith(
+        f'"{PAYLOAD_LIMIT + 1} byte payload is too large for the RequestResponse invocation type '
+        f'(limit {PAYLOAD_LIMIT} bytes)"}}'.encode()
+    )
+
+
+def test_response_over_the_limit_is_function_response_size_too_large(rie):
+    at_limit = rie.invoke({"action": "big", "length": RESPONSE_LIMIT - 2})
+    assert at_limit.status_code == 200
+    assert len(at_limit.content) == RESPONSE_LIMIT
+    assert "X-Amz-Function-Error" not in at_limit.headers
+
+    started = time.monotonic()
+    over = rie.invoke({"action": "big", "length": RESPONSE_LIMIT - 1})
+
+    assert time.monotonic() - started < 5  # answered at once, not at the function timeout
+    assert over.status_code == 200
+    assert over.headers["X-Amz-Function-Error"] == "Unhandled"
+    assert over.json() == {
+        "errorMessage": f"Response payload size ({RESPONSE_LIMIT + 1} bytes) exceeded maximum "
+        f"allowed payload size ({RESPONSE_LIMIT} bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    # awslambdaric exits after its response is refused; a fresh runtime serves the next invoke.
+    assert rie.invoke({"n": 1}).json()["event"] == {"n": 1}
+
+
+def test_sigterm_answers_every_queued_invocation_and_stops_the_runtime(start_rie):
+    rie = start_rie(timeout_s="30")
+    runtime_pid = rie.invoke({}).json()["pid"]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [
+            pool.submit(rie.invoke, {"action": "sleep", "seconds": 20, "n": n}) for n in range(3)
+        ]
+        deadline = time.monotonic() + 10
+        while requests.get(rie.url + "/health", timeout=1).json()["pending"] != 2:
+            assert time.monotonic() < deadline, "the invocations did not queue"
+            time.sleep(0.02)  # polling interval
+        rie.process.send_signal(signal.SIGTERM)
+        responses = [future.result(timeout=15) for future in futures]
+
+    assert rie.process.wait(10) == 0
+    for response in responses:
+        assert response.status_code == 200
+        assert response.headers["X-Amz-Function-Error"] == "Unhandled"
+        assert response.json() == {
+            "errorType": "Runtime.Shutdown",
+            "errorMessage": "Emulator stopping",
+        }
+    assert not Path(f"/proc/{runtime_pid}").exists()  # no orphaned awslambdaric

@@ -13,6 +13,7 @@ MALFORMED = "Malformed JSON body"
 NOT_OBJECT = 'JSON body must be an object: {"data": "..."}'
 NOT_STRING = "'data' must be a string"
 NOT_UNICODE = "'data' must be valid Unicode text"
+FILE_NOT_FIELD = "'data' must be a form field, not a file upload"
 
 
 def _unsupported(mimetype: str) -> str:
@@ -35,7 +36,7 @@ BAD_POSTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "multipart-file-not-field",
         {"data": {"data": (io.BytesIO(b"x"), "a.txt")}, "content_type": "multipart/form-data"},
-        MISSING,
+        FILE_NOT_FIELD,
     ),
     ("json-no-data", {"json": {}}, MISSING),
     ("json-other-key", {"json": {"Data": "x"}}, MISSING),

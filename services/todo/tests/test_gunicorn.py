@@ -2,10 +2,12 @@
 
 import json
 import signal
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 TOTAL = 500
 THREADS = 8
@@ -80,3 +82,60 @@ def test_acknowledged_items_survive_a_crash(gunicorn: Any) -> None:
         odd = http.get("/todo/..%2f")
         assert odd.status_code == 404
         assert odd.json() == {"message": "Todo ../ doesn't exist"}
+
+
+def _chunked(body: bytes, size: int = 8192) -> Iterator[bytes]:
+    """The body as an iterator: httpx sends it chunked, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH's default
+OVER_LIMIT = "Request body is larger than 65536 bytes"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "answer"),
+    [
+        # Over the limit by one byte, with `data` first: Werkzeug alone would parse the first
+        # 64 KiB and store "keep out".
+        (
+            "application/x-www-form-urlencoded",
+            b"data=keep+out&pad=" + b"x" * (LIMIT - 17),
+            413,
+            {"message": OVER_LIMIT},
+        ),
+        (
+            "application/json",
+            b'{"data": "keep out", "pad": "' + b"x" * LIMIT + b'"}',
+            413,
+            {"message": OVER_LIMIT},
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"data=exactly+the+limit&pad=" + b"x" * (LIMIT - 27),
+            201,
+            {"data": "exactly the limit"},
+        ),
+        ("application/json", b'{"data": "small"}', 201, {"data": "small"}),
+    ],
+    ids=["form-over", "json-over", "form-exactly-the-limit", "json-small"],
+)
+def test_chunked_bodies_are_held_to_the_size_limit(
+    gunicorn: Any, content_type: str, body: bytes, status: int, answer: dict[str, str]
+) -> None:
+    gunicorn.start()
+    with httpx.Client(base_url=gunicorn.base_url, timeout=10.0) as http:
+        response = http.post(
+            "/todo", content=_chunked(body), headers={"Content-Type": content_type}
+        )
+        assert response.request.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in response.request.headers
+        assert response.status_code == status
+        got = response.json()
+        if status == 201:
+            assert got == {"id": got["id"], **answer}
+            assert http.get("/todo").json() == [got]
+        else:
+            assert got == answer
+            assert http.get("/todo").json() == []

@@ -11,6 +11,9 @@ from lambda_rie.emulator import Emulator
 from lambda_rie.invoke_api import InvokeServer
 from lambda_rie.logs import log_event
 
+# How long a stopping emulator waits for the answers it owes to be written.
+ANSWER_GRACE_S = 2.0
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambda_rie", description=__doc__)
@@ -45,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     stop.wait()
     log_event("stopping")
     server.shutdown()
-    emulator.close()
+    emulator.close()  # answers every queued or running invocation with Runtime.Shutdown
+    server.wait_idle(ANSWER_GRACE_S)
     server.server_close()
     return 0
 

@@ -5,10 +5,22 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# How much of a body over the limit is read and thrown away so that the client, still sending,
+# sees the answer rather than a reset connection; past it the connection is simply closed.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+_DRAIN_CHUNK = 64 * 1024
 
 
 class BodyError(ValueError):
-    pass
+    """The body cannot be read as framed (a bad Content-Length or chunk size)."""
+
+
+class BodyTooLarge(Exception):
+    """The body is over the handler's limit; `size` is its declared or counted length."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"body of {size} bytes is too large")
+        self.size = size
 
 
 class QuietThreadingServer(ThreadingHTTPServer):
@@ -32,9 +44,36 @@ class JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Silenced: the emulator writes its own JSON lines."""
 
-    def read_body(self) -> bytes:
+    def body_limit(self) -> int:
+        """The largest body this request may have (handlers narrow it per path)."""
+        return MAX_BODY_BYTES
+
+    def reject_body(self, size: int) -> None:
+        """Answer a request whose body is over `body_limit()`."""
+        self.send_json(413, {"message": f"body of {size} bytes is too large"})
+
+    def handle_expect_100(self) -> bool:
+        """Refuse a body that is declared too large before the client sends it."""
+        length = self._declared_length()
+        if length is not None and length > self.body_limit():
+            self.close_connection = True
+            self.reject_body(length)
+            return False
+        return super().handle_expect_100()
+
+    def _declared_length(self) -> int | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+            return None
+        try:
+            return int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            return None
+
+    def read_body(self) -> bytes:
+        """The body; BodyTooLarge (after draining what is bounded) when over `body_limit()`."""
+        limit = self.body_limit()
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked(limit)
         raw_length = self.headers.get("Content-Length")
         if raw_length is None:
             return b""
@@ -42,11 +81,22 @@ class JsonHandler(BaseHTTPRequestHandler):
             length = int(raw_length)
         except ValueError:
             raise BodyError("bad Content-Length") from None
-        if length < 0 or length > MAX_BODY_BYTES:
-            raise BodyError("body too large")
+        if length < 0:
+            raise BodyError("bad Content-Length")
+        if length > limit:
+            self.close_connection = True
+            self._discard(min(length, DRAIN_MAX_BYTES))
+            raise BodyTooLarge(length)
         return self.rfile.read(length)
 
-    def _read_chunked(self) -> bytes:
+    def _discard(self, count: int) -> None:
+        while count > 0:
+            got = len(self.rfile.read(min(count, _DRAIN_CHUNK)))
+            if not got:
+                return
+            count -= got
+
+    def _read_chunked(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -58,11 +108,19 @@ class JsonHandler(BaseHTTPRequestHandler):
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass
+                if total > limit:
+                    raise BodyTooLarge(total)
                 return b"".join(chunks)
             total += size
-            if total > MAX_BODY_BYTES:
-                raise BodyError("body too large")
-            chunks.append(self.rfile.read(size))
+            if total > DRAIN_MAX_BYTES:
+                self.close_connection = True
+                raise BodyTooLarge(total)
+            if total > limit:
+                self.close_connection = True
+                chunks = []
+                self._discard(size)
+            else:
+                chunks.append(self.rfile.read(size))
             self.rfile.readline(1024)
 
     def send_bytes(

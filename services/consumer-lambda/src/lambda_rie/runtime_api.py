@@ -7,8 +7,8 @@ a request of the old process can never take an invocation meant for the new one.
 import re
 from typing import TYPE_CHECKING, cast
 
-from lambda_rie.http_util import BodyError, JsonHandler, QuietThreadingServer
-from lambda_rie.invocation import JSON, Answer
+from lambda_rie.http_util import BodyError, BodyTooLarge, JsonHandler, QuietThreadingServer
+from lambda_rie.invocation import JSON, Answer, error_answer
 
 if TYPE_CHECKING:
     from lambda_rie.emulator import Emulator
@@ -20,6 +20,8 @@ _INVOCATION_POST = re.compile(rf"^{PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>res
 
 ACCEPTED = {"status": "OK"}
 INVALID_ID = {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
+# Lambda's limit on what a function returns to a synchronous invocation (6 MB + 100 bytes).
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 
 
 class RuntimeApiServer(QuietThreadingServer):
@@ -54,12 +56,46 @@ class RuntimeApiHandler(JsonHandler):
             headers["Lambda-Runtime-Client-Context"] = invocation.client_context
         self.send_bytes(200, invocation.payload, JSON, headers)
 
+    def body_limit(self) -> int:
+        if _INVOCATION_POST.match(self.path.split("?", 1)[0]):
+            return MAX_RESPONSE_BYTES
+        return super().body_limit()
+
+    def reject_body(self, size: int) -> None:
+        """As Lambda: the runtime gets 413, the invocation `Function.ResponseSizeTooLarge`."""
+        match = _INVOCATION_POST.match(self.path.split("?", 1)[0])
+        if match is None:
+            self.send_json(413, {"errorMessage": f"body of {size} bytes is too large"})
+            return
+        limit = MAX_RESPONSE_BYTES
+        self._server.emulator.post_result(
+            self._server.generation,
+            match["id"],
+            error_answer(
+                {
+                    "errorMessage": f"Response payload size ({size} bytes) exceeded maximum "
+                    f"allowed payload size ({limit} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                }
+            ),
+        )
+        self.send_json(
+            413,
+            {
+                "errorMessage": f"Exceeded maximum allowed payload size ({limit} bytes).",
+                "errorType": "RequestEntityTooLarge",
+            },
+        )
+
     def do_POST(self) -> None:
         path = self.path.split("?", 1)[0]
         try:
             body = self.read_body()
+        except BodyTooLarge as exc:
+            self.reject_body(exc.size)
+            return
         except BodyError as exc:
-            self.send_json(413, {"errorMessage": str(exc), "errorType": "RequestEntityTooLarge"})
+            self.send_json(400, {"errorMessage": str(exc), "errorType": "InvalidRequest"})
             self.close_connection = True
             return
         emulator, generation = self._server.emulator, self._server.generation

@@ -76,6 +76,20 @@ def access_record(
     )
 
 
+SERVER_ERROR_BODY = b'{"message":"Internal Server Error"}'
+
+
+def _server_error_start() -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(SERVER_ERROR_BODY)).encode()),
+        ],
+    }
+
+
 class AccessLogMiddleware:
     """Pure ASGI middleware: sets scope["state"]["request_id"], echoes it, logs one line."""
 
@@ -92,16 +106,26 @@ class AccessLogMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
+        response_started = False
 
         async def send_with_request_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # Starlette's outermost ServerErrorMiddleware would answer outside this middleware,
+            # without the request id: answer here, then let the error go on to be logged.
+            if not response_started:
+                await send_with_request_id(_server_error_start())
+                body = b"" if scope["method"] == "HEAD" else SERVER_ERROR_BODY
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+            raise
         finally:
             client = scope.get("client")
             self.logger.info(

@@ -40,17 +40,35 @@ def _json_data(body: bytes) -> Any:
     return payload.get("data")
 
 
-def read_data(req: Request, max_length: int) -> str:
-    """The `data` of a POST, from a form field or a JSON object; BadInput says what is wrong."""
+def _read_body(req: Request) -> bytes:
+    """The whole body, cached for the form parser; 413 when it is over MAX_CONTENT_LENGTH.
+
+    Werkzeug checks a declared Content-Length, but a chunked body (no Content-Length) is only cut
+    at the limit: the rest would be dropped without a word, and the truncated body parsed. So the
+    body is read here and one more byte is asked of the server's stream, which ends exactly where
+    the client's body ends.
+    """
     limit = req.max_content_length
     if limit is not None and req.content_length is not None and req.content_length > limit:
         raise RequestEntityTooLarge()  # whatever the content type
+    body = req.get_data(cache=True)
+    if limit is not None and req.content_length is None and len(body) >= limit:
+        if req.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
+    return body
+
+
+def read_data(req: Request, max_length: int) -> str:
+    """The `data` of a POST, from a form field or a JSON object; BadInput says what is wrong."""
+    body = _read_body(req)
     mimetype = req.mimetype
     if mimetype in FORM_TYPES:
         data = req.form.get("data")
+        if data is None and "data" in req.files:
+            raise BadInput("'data' must be a form field, not a file upload")
     elif _is_json(mimetype):
-        data = _json_data(req.get_data())
-    elif not mimetype and not req.get_data():
+        data = _json_data(body)
+    elif not mimetype and not body:
         data = None  # a bare POST: say what is missing rather than complain about the type
     else:
         shown = mimetype or "none"
