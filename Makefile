@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PARTS := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml gateway/pyproject.toml tools/*/pyproject.toml))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint format unit test run up down logs certs e2e invoke push
+.PHONY: help install lint format unit test run up down logs certs e2e invoke push bench
 
 # The compose stack. Base images are build arguments: the official ones by default; where no
 # registry is reachable .ci/docker-up.sh builds local ones and records them in $(IMAGES_ENV).
@@ -62,6 +62,9 @@ run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, natively (C
 
 invoke: ## invoke the consumer Lambda through its emulator URL (after `make up`)
 	@curl -sS --fail-with-body -d '{}' http://127.0.0.1:$${LAMBDA_PORT:-9000}/2015-03-31/functions/function/invocations | python3 -m json.tool
+
+bench: install ## benchmarks of the native stack on loopback (gateway overhead, SigV4, ToDo writes, memory); fails on a missed target
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 push: install ## push the deployable images to ECR under the git revision (REGISTRY=host:port, IMAGES=, ALLOW_DIRTY=1, NO_BUILD=1)
 	$(BIN)/python -m image_push
