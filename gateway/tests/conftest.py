@@ -21,6 +21,11 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 TEST_CONFIG = TESTS / "data" / "gateway-test.yaml"
 SLOW_SECONDS = 3.0  # the echo server's /slow answer; integrations time out after 1 s
+SET_COOKIES = ("session=caller-a; Path=/; HttpOnly", "theme=dark, light")  # /set-cookie
+# /raw-header/<i>: header values that are not ASCII: UTF-8, and bytes that are not UTF-8
+RAW_HEADERS = ("café €".encode(), "café".encode() + b" \xff")
+STREAM_CHUNKS, STREAM_INTERVAL = 40, 0.1  # /stream: 4 s of body in 64 KiB chunks
+STREAMS_SENT: list[int] = []  # chunks each /stream answer wrote before it ended
 
 
 def free_port() -> int:
@@ -106,6 +111,24 @@ class _EchoHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if self.path.startswith("/slow"):
             time.sleep(SLOW_SECONDS)
+        if self.path.startswith("/stream"):
+            self._stream()
+            return
+        if self.path.startswith("/set-cookie"):
+            self.send_response(200)
+            for cookie in SET_COOKIES:
+                self.send_header("Set-Cookie", cookie)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/raw-header"):
+            self.send_response(200)
+            # BaseHTTPRequestHandler writes header values as latin-1: these are the raw bytes.
+            raw = RAW_HEADERS[int(self.path.rsplit("/", 1)[1])]
+            self.send_header("X-Raw", raw.decode("latin-1"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         payload = json.dumps(
             {
                 "method": self.command,
@@ -122,6 +145,25 @@ class _EchoHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the gateway gave up waiting: that is what /slow is for
+
+    def _stream(self) -> None:
+        """STREAM_CHUNKS chunks of 64 KiB, one every STREAM_INTERVAL seconds, chunked; records
+        how many chunks went out before the gateway stopped reading."""
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = 0
+        try:
+            for _ in range(STREAM_CHUNKS):
+                self.wfile.write(b"10000\r\n" + b"x" * 0x10000 + b"\r\n")
+                self.wfile.flush()
+                sent += 1
+                time.sleep(STREAM_INTERVAL)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            STREAMS_SENT.append(sent)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _echo
 

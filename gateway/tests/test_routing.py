@@ -6,6 +6,7 @@ from gateway.routing import (
     Route,
     RouteTable,
     SelectionOutcome,
+    remove_dot_segments,
     select_api,
     split_stage,
 )
@@ -188,3 +189,22 @@ def test_http_api_miss_without_default() -> None:
 def test_bad_templates_are_rejected(template: str) -> None:
     with pytest.raises(ValueError, match="segment"):
         RouteTable([Route(template, "GET")], http_api=False)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("/prod/dogs", "/prod/dogs"),
+        ("/prod/a/../dogs", "/prod/dogs"),
+        ("/prod/./dogs/.", "/prod/dogs/"),
+        ("/prod/dogs/..", "/prod/"),
+        ("/../../prod/dogs", "/prod/dogs"),
+        ("/prod/%2E%2e/x", "/x"),
+        ("/prod/.%2E/x", "/x"),
+        ("/prod/..%2F/x", "/prod/..%2F/x"),  # an escaped slash is part of the segment
+        ("/prod//dogs", "/prod//dogs"),
+        ("/..", "/"),
+    ],
+)
+def test_remove_dot_segments(raw: str, expected: str) -> None:
+    assert remove_dot_segments(raw) == expected

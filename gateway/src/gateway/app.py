@@ -17,9 +17,10 @@ from gateway import errors
 from gateway.accesslog import AccessLog, write_json_line
 from gateway.apis import Api, Target, load_apis, load_identities
 from gateway.config import GatewayConfig, load_config
+from gateway.headers import wire_text
 from gateway.policy import Decision, RequestContext, authorize, denial_message
 from gateway.proxy import BodyTooLarge, ClientGone, Upstream, read_body
-from gateway.routing import SelectionOutcome, select_api, split_stage
+from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
 from gateway.sigv4 import Identity, SigV4Error, has_sigv4, verify_sigv4
 from gateway.throttle import Limit, Throttler
 from gateway.vpce import Attribution, EndpointSubnets, VpceAttributor
@@ -107,15 +108,13 @@ class GatewayApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        raw_path = wire_text(scope.get("raw_path") or scope["path"].encode())
         client = scope.get("client")
         ex = Exchange(
             method=scope["method"].upper(),
             raw_path=raw_path.split("?", 1)[0] or "/",
-            raw_query=scope.get("query_string", b"").decode("latin-1"),
-            headers=[
-                (n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in scope["headers"]
-            ],
+            raw_query=wire_text(scope.get("query_string", b"")),
+            headers=[(wire_text(n).lower(), wire_text(v)) for n, v in scope["headers"]],
             source_ip=client[0] if client else None,
             started=time.perf_counter(),
             request_time=self.clock(),
@@ -152,7 +151,10 @@ class GatewayApp:
         if api.private and ex.attribution is None:
             return errors.forbidden()  # a private API exists only behind VPC endpoints
 
-        path = split_stage(ex.raw_path, api.stage, stage_in_path=api.stage_in_path)
+        # Routed, authorized and forwarded: one path, its dot segments resolved.
+        path = split_stage(
+            remove_dot_segments(ex.raw_path), api.stage, stage_in_path=api.stage_in_path
+        )
         if path is None:
             return errors.route_not_found(http_api=api.http_api)
         match = api.routes.match(ex.method, path)

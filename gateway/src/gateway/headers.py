@@ -27,6 +27,17 @@ GATEWAY_REQUEST_HEADERS = frozenset({"x-request-id", "x-amzn-requestid", "x-forw
 GATEWAY_RESPONSE_HEADERS = frozenset({"x-amzn-requestid", "x-amz-apigw-id", "apigw-requestid"})
 
 
+def wire_text(raw: bytes) -> str:
+    """Bytes from the wire (path, query, header) as text: UTF-8, and any byte that is not valid
+    UTF-8 kept as a lone surrogate, so `wire_bytes` gives back exactly what was received. A
+    client signs the UTF-8 of its path and query; latin-1 would change what SigV4 hashes."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def wire_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _connection_tokens(headers: Sequence[tuple[str, str]]) -> set[str]:
     tokens: set[str] = set()
     for name, value in headers:

@@ -190,7 +190,12 @@ def upstream_url(
         path_params, extra_query, extra_headers = mapped.path, mapped.query, mapped.headers
     url = render_uri(integration.uri, stage_variables=stage_variables, path_params=path_params)
     query_parts = [raw_query] if raw_query else []
-    query_parts += [f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in extra_query]
+    query_parts += [f"{_quote(k)}={_quote(v)}" for k, v in extra_query]
     if query_parts:
         url += ("&" if "?" in url else "?") + "&".join(query_parts)
     return url, extra_headers
+
+
+def _quote(component: str) -> str:
+    # Values from the request may hold bytes that were not UTF-8 (kept by surrogateescape).
+    return quote(component, safe="", errors="surrogateescape")

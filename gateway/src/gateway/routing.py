@@ -65,6 +65,32 @@ def select_api(
     return ApiSelection(SelectionOutcome.SELECTED, default_api_id, "default")
 
 
+_DOT_SEGMENTS = {".": ".", "%2e": ".", "..": "..", ".%2e": "..", "%2e.": "..", "%2e%2e": ".."}
+
+
+def remove_dot_segments(raw_path: str) -> str:
+    """`raw_path` with its `.` and `..` segments resolved (RFC 3986 section 5.2.4), also when
+    spelled `%2E`. The gateway routes, authorizes and forwards this one path: left in, a `..`
+    would be resolved by the HTTP client or the backend after the resource policy had judged
+    the path (`/public/../admin`). Other percent-escapes and empty segments are kept as sent.
+    """
+    segments = raw_path.split("/")
+    if not any(seg.lower() in _DOT_SEGMENTS for seg in segments):
+        return raw_path
+    output: list[str] = []
+    for i, segment in enumerate(segments):
+        dots = _DOT_SEGMENTS.get(segment.lower())
+        last = i == len(segments) - 1
+        if dots == "..":
+            if len(output) > 1:
+                output.pop()
+        elif dots is None:
+            output.append(segment)
+        if dots is not None and last:
+            output.append("")  # "/a/b/.." names the directory "/a/"
+    return "/".join(output) or "/"
+
+
 def split_stage(raw_path: str, stage: str, *, stage_in_path: bool) -> str | None:
     """The path below the stage, or None when the first segment is not the stage.
 

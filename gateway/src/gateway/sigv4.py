@@ -220,7 +220,7 @@ def verify_sigv4(
             ALGORITHM,
             signed.amz_date,
             scope,
-            hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+            hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest(),
         ]
     )
     expected = _signature(identity.secret_access_key, scope, string_to_sign)
@@ -477,7 +477,8 @@ def _decoded_query(raw_query: str) -> list[tuple[str, str]]:
 
 def _decode(component: str) -> bytes:
     # Query components are form-encoded on the wire: '+' is a space, '%2B' a plus.
-    return unquote_to_bytes(component.replace("+", " "))
+    # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape): give them back as sent.
+    return unquote_to_bytes(component.replace("+", " ").encode("utf-8", "surrogateescape"))
 
 
 def _rfc3986(component: str) -> str:
