@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -18,26 +19,22 @@ PUBLIC_MODE = 0o644
 def write_new(path: Path, data: bytes, mode: int) -> None:
     """Write `data` to `path` atomically with `mode`; refuse to replace an existing file.
 
-    The bytes go to a temporary file in the same directory, created with the final mode (so a
-    key is never readable by others, not even briefly), are flushed to disk and then linked into
-    place: os.link fails if `path` appeared meanwhile, so a concurrent run never loses a key.
+    os.link fails if `path` appeared meanwhile, so a concurrent run never loses a key.
     """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    _write_atomically(path, data, mode, os.link)
 
 
 def replace(path: Path, data: bytes, mode: int) -> None:
     """Atomically replace `path` (used only for the CRL, which is re-signed when it goes stale)."""
+    _write_atomically(path, data, mode, os.replace)
+
+
+def _write_atomically(
+    path: Path, data: bytes, mode: int, put_in_place: Callable[[Path, Path], None]
+) -> None:
+    """The bytes go to a temporary file in the same directory, created with the final mode (so a
+    key is never readable by others, not even briefly), are flushed to disk, and then
+    `put_in_place(tmp, path)` makes them `path`."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -46,7 +43,7 @@ def replace(path: Path, data: bytes, mode: int) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        put_in_place(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
