@@ -6,7 +6,6 @@ skips it). Helpers and what the suite knows about the stack are in stack.py.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx
@@ -21,6 +20,7 @@ from .stack import (
     GatewayLog,
     compose,
     mtls_context,
+    remove_container,
     start_service,
     wait_until,
 )
@@ -75,11 +75,6 @@ def echo_as_dog_names(public_api: httpx.Client) -> Iterator[None]:
         )
         yield
     finally:
-        subprocess.run(
-            ["docker", "rm", "--force", ECHO_CONTAINER],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        remove_container(ECHO_CONTAINER)
         start_service("dog-names")
         wait_until(lambda: "Name" in public_api.get("/dogs").json(), "Dog Names to answer again")

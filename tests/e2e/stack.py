@@ -31,7 +31,8 @@ MTLS_PORT = int(os.environ.get("MTLS_PORT", "8443"))
 MTLS_HOST = "127.0.0.1"
 MTLS_API = f"https://{MTLS_HOST}:{MTLS_PORT}"
 LAMBDA_PORT = int(os.environ.get("LAMBDA_PORT", "9000"))
-LAMBDA_URL = f"http://127.0.0.1:{LAMBDA_PORT}/2015-03-31/functions/function/invocations"
+LAMBDA_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+LAMBDA_URL = f"http://127.0.0.1:{LAMBDA_PORT}{LAMBDA_INVOKE_PATH}"
 
 REGION = "us-east-1"
 MTLS_API_ID = "mtlsapi001"
@@ -94,6 +95,11 @@ def health(service: str) -> str:
 
 def wait_healthy(service: str, timeout: float = RECOVERY_TIMEOUT_S) -> None:
     wait_until(lambda: health(service) == "healthy", f"{service} to be healthy", timeout)
+
+
+def remove_container(name: str) -> None:
+    """Remove a container a test started (`docker compose run --name`), whatever its state."""
+    subprocess.run(["docker", "rm", "--force", name], capture_output=True, timeout=60, check=False)
 
 
 def start_service(service: str) -> None:

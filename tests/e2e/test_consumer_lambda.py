@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .stack import LAMBDA_PORT, LAMBDA_URL, compose, wait_until
+from .stack import LAMBDA_INVOKE_PATH, LAMBDA_URL, compose, remove_container, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -74,21 +73,16 @@ def wrong_secret_lambda_url() -> Iterator[str]:
         "--env", "AWS_SECRET_ACCESS_KEY=not-the-consumer-roles-secret",
         "consumer-lambda",
     )  # fmt: skip
-    url = LAMBDA_URL.replace(f":{LAMBDA_PORT}/", f":{WRONG_SECRET_PORT}/")
+    base = f"http://127.0.0.1:{WRONG_SECRET_PORT}"
     try:
         with httpx.Client(timeout=5) as client:
             wait_until(
-                lambda: client.get(url.split("/2015-03-31")[0] + "/health").status_code == 200,
+                lambda: client.get(f"{base}/health").status_code == 200,
                 "the wrong-secret Lambda to start",
             )
-        yield url
+        yield base + LAMBDA_INVOKE_PATH
     finally:
-        subprocess.run(
-            ["docker", "rm", "--force", WRONG_SECRET_CONTAINER],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        remove_container(WRONG_SECRET_CONTAINER)
 
 
 def test_wrong_secret_gets_the_signature_mismatch(
