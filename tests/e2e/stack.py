@@ -45,6 +45,13 @@ RECOVERY_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.2
 
 
+def nginx_serial(serial_number: int) -> str:
+    """A certificate serial as NGINX's $ssl_client_serial writes it: uppercase hex, whole bytes
+    (so a serial whose first byte is below 0x10 keeps its leading zero)."""
+    digits = f"{serial_number:X}"
+    return digits.rjust(len(digits) + len(digits) % 2, "0")
+
+
 def compose(
     *args: str, timeout: float = 60, check: bool = True
 ) -> subprocess.CompletedProcess[str]:

@@ -25,6 +25,7 @@ from .stack import (
     GatewayLog,
     header_values,
     mtls_context,
+    nginx_serial,
 )
 
 pytestmark = pytest.mark.e2e
@@ -225,7 +226,7 @@ def test_forged_identity_headers_are_replaced_by_the_verified_identity(
     expected = {
         "X-Client-Cert-Subject": client_cert.subject.rfc4514_string(),
         "X-Client-Cert-Issuer": _cert("ca.crt").subject.rfc4514_string(),
-        "X-Client-Cert-Serial": f"{client_cert.serial_number:X}".rjust(2, "0"),
+        "X-Client-Cert-Serial": nginx_serial(client_cert.serial_number),
         "X-Client-Cert-Fingerprint": hashlib.sha1(  # noqa: S324 - NGINX's fingerprint is SHA-1
             client_cert.public_bytes(serialization.Encoding.DER)
         ).hexdigest(),

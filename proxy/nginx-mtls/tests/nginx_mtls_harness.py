@@ -31,6 +31,13 @@ API_HOST = "mtlsapi001.execute-api.us-east-1.amazonaws.com"
 START_TIMEOUT = 10.0
 
 
+def nginx_serial(serial_number: int) -> str:
+    """A certificate serial as NGINX's $ssl_client_serial writes it: uppercase hex, whole bytes
+    (so a serial whose first byte is below 0x10 keeps its leading zero)."""
+    digits = f"{serial_number:X}"
+    return digits.rjust(len(digits) + len(digits) % 2, "0")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

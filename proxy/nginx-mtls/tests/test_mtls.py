@@ -19,6 +19,7 @@ from nginx_mtls_harness import (
     header_values,
     http_get,
     https_request,
+    nginx_serial,
     wait_until,
 )
 
@@ -57,7 +58,7 @@ def test_verified_client_reaches_the_upstream_with_its_identity(
         "Host": API_HOST,
         "X-Client-Cert-Subject": "CN=consumer-app,O=private-apis-local",
         "X-Client-Cert-Issuer": "CN=private-apis-local CA,O=private-apis-local",
-        "X-Client-Cert-Serial": format(client.serial_number, "X"),
+        "X-Client-Cert-Serial": nginx_serial(client.serial_number),
         "X-Client-Cert-Fingerprint": hashlib.sha1(  # noqa: S324 - NGINX's fingerprint is SHA-1
             client.public_bytes(Encoding.DER)
         ).hexdigest(),
@@ -121,7 +122,7 @@ def test_client_sent_identity_headers_are_overwritten(
         "CN=private-apis-local CA,O=private-apis-local"
     ]
     assert header_values(seen, "X-Client-Cert-Serial") == [
-        format(load(certs, "client.crt").serial_number, "X")
+        nginx_serial(load(certs, "client.crt").serial_number)
     ]
     assert header_values(seen, "X-Client-Cert-Fingerprint") != ["00" * 20]
     assert header_values(seen, "X-Client-Cert-Verify") == ["SUCCESS"]
