@@ -361,7 +361,9 @@ VARIABLE_CASES = [
     ("StringEquals", "team-${AWS:USERNAME}", {"aws:username": "bob", "k": "team-bob"}, True),
     # no value and no default: that policy value matches nothing
     ("StringEquals", "${aws:username}", {"k": "${aws:username}"}, False),
-    ("StringNotEquals", "${aws:username}", {"k": "bob"}, True),
+    # no aws:username (a role, an anonymous caller): the statement is invalid, negated or not
+    ("StringNotEquals", "${aws:username}", {"k": "bob"}, False),
+    ("StringNotEquals", "${aws:PrincipalTag/team}", {"k": "bob"}, True),
     ("StringEquals", "${aws:username, 'nobody'}", {"k": "nobody"}, True),
     ("StringEquals", "${aws:username, 'it''s'}", {"k": "it's"}, True),
     ("StringEquals", "${aws:username, 'nobody'}", {"aws:username": "bob", "k": "bob"}, True),
@@ -441,3 +443,175 @@ def test_malformed_condition(block, message):
 )
 def test_wildcard_match(pattern, value, ignore_case, expected):
     assert wildcard_match(pattern, value, ignore_case=ignore_case) is expected
+
+
+# --- policy variables without a value, every operator family -----------------------------------
+#
+# IAM User Guide, "IAM policy elements: Variables and tags", "Policy variables with no value": a
+# variable without a value is "effectively null. There is no equal or like value"; "condition
+# operators like StringEquals or StringLike do not match", "Inverted condition operators like
+# StringNotEquals or StringNotLike do match against a null value". A default
+# (`${aws:username, 'x'}`, section "Specifying default values") makes the variable resolve.
+# That page documents variables for the String and ARN operators only; the Numeric, Date and IP
+# rows pin this gateway's extension of the same rule (a null value compares equal to nothing).
+
+UNSET = "${aws:PrincipalTag/team}"  # a tag the caller does not have: a null value
+
+
+def with_default(fill):
+    return f"${{aws:PrincipalTag/team, '{fill}'}}"
+
+
+# (negated operator, positive operator, key, request value, policy value with `{}` where the
+# variable goes, a fill that makes the positive operator match, a fill that makes it miss)
+FAMILIES = [
+    ("StringNotEquals", "StringEquals", "k", "bob", "{}", "bob", "eve"),
+    ("StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase", "k", "Bob", "{}", "bOB", "eve"),
+    ("StringNotLike", "StringLike", "k", "bob-1", "{}-*", "bob", "eve"),
+    ("ArnNotEquals", "ArnEquals", "aws:PrincipalArn", ROLE, "arn:aws:iam::444444444444:role/{}",
+     "consumer-lambda", "other"),
+    ("ArnNotLike", "ArnLike", "aws:PrincipalArn", ROLE, "arn:aws:iam::*:role/{}-*",
+     "consumer", "other"),
+    ("NumericNotEquals", "NumericEquals", "k", "5", "{}", "5", "6"),
+    ("DateNotEquals", "DateEquals", "aws:CurrentTime", "2024-01-01T00:00:00Z", "{}",
+     "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z"),
+    ("NotIpAddress", "IpAddress", "aws:SourceIp", "10.1.2.3", "{}", "10.0.0.0/8", "192.0.2.0/24"),
+]  # fmt: skip
+FAMILY_IDS = [family[0] for family in FAMILIES]
+
+
+@pytest.mark.parametrize(
+    ("negated", "positive", "key", "value", "template", "hit", "miss"), FAMILIES, ids=FAMILY_IDS
+)
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+def test_unresolvable_variable_is_a_null_policy_value(
+    suffix, negated, positive, key, value, template, hit, miss
+):
+    """IAM User Guide, "IAM policy elements: Variables and tags" / "Policy variables with no
+    value": positive operators do not match a null value, inverted operators do."""
+    unset = template.format(UNSET)
+    present = {key: value}  # aws:username is not in the request
+    assert holds(negated + suffix, key, unset, present) is True
+    assert holds(positive + suffix, key, unset, present) is False
+    # the key itself missing: the missing-key rule decides, as for any policy value
+    assert holds(negated + suffix, key, unset, {}) is True
+    assert holds(positive + suffix, key, unset, {}) is (suffix == "IfExists")
+    # the variable as the caller's literal text is not a value either
+    assert holds(positive + suffix, key, unset, {key: unset}) is False
+
+
+@pytest.mark.parametrize(
+    ("negated", "positive", "key", "value", "template", "hit", "miss"), FAMILIES, ids=FAMILY_IDS
+)
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+def test_variable_default_resolves_and_behaves_like_the_literal(
+    suffix, negated, positive, key, value, template, hit, miss
+):
+    """IAM User Guide, "IAM policy elements: Variables and tags" / "Specifying default values"."""
+    for fill in (hit, miss):
+        for operator in (negated + suffix, positive + suffix):
+            literal = holds(operator, key, template.format(fill), {key: value})
+            defaulted = holds(operator, key, template.format(with_default(fill)), {key: value})
+            assert defaulted is literal, (operator, fill)
+    assert holds(positive + suffix, key, template.format(with_default(hit)), {key: value})
+    assert not holds(negated + suffix, key, template.format(with_default(hit)), {key: value})
+    # a value in the request wins over the default
+    resolved = {key: value, "aws:PrincipalTag/team": hit}
+    assert holds(positive + suffix, key, template.format(with_default(miss)), resolved)
+
+
+@pytest.mark.parametrize(
+    ("negated", "positive", "key", "value", "template", "hit", "miss"), FAMILIES, ids=FAMILY_IDS
+)
+def test_unresolvable_variable_leaves_the_other_policy_values_in_force(
+    negated, positive, key, value, template, hit, miss
+):
+    """Only the policy value with the variable is null; several values stay an OR (a NOR for a
+    negated operator) over the rest (IAM User Guide, "Conditions with multiple context keys or
+    values")."""
+    values = [template.format(UNSET), template.format(hit)]
+    assert holds(positive, key, values, {key: value}) is True
+    assert holds(negated, key, values, {key: value}) is False
+    values = [template.format(UNSET), template.format(miss)]
+    assert holds(positive, key, values, {key: value}) is False
+    assert holds(negated, key, values, {key: value}) is True
+
+
+@pytest.mark.parametrize(
+    ("operator", "context", "expected"),
+    [
+        ("ForAnyValue:StringEquals", {"k": ["a", "b"]}, False),
+        ("ForAnyValue:StringNotEquals", {"k": ["a", "b"]}, True),
+        ("ForAllValues:StringEquals", {"k": ["a", "b"]}, False),
+        ("ForAllValues:StringNotEquals", {"k": ["a", "b"]}, True),
+        ("ForAnyValue:StringLikeIfExists", {"k": ["a"]}, False),
+        ("ForAllValues:StringNotLikeIfExists", {"k": ["a"]}, True),
+        # missing key: the qualifiers' own rules
+        ("ForAnyValue:StringNotEquals", {}, False),
+        ("ForAllValues:StringEquals", {}, True),
+    ],
+)
+def test_unresolvable_variable_under_set_qualifiers(operator, context, expected):
+    """IAM User Guide, "Policy variables with no value", applied per request value."""
+    assert holds(operator, "k", UNSET, context) is expected
+
+
+def test_a_multivalued_key_is_no_variable_value():
+    """IAM User Guide, "Single-valued vs. multivalued context keys": a multivalued key cannot be
+    used as a policy variable, so it resolves like a missing one (default included)."""
+    context = {"aws:PrincipalTag/team": ["bob", "eve"], "k": "bob"}
+    assert holds("StringEquals", "k", UNSET, context) is False
+    assert holds("StringNotEquals", "k", UNSET, context) is True
+    assert holds("StringEquals", "k", with_default("bob"), context) is True
+
+
+PRINCIPAL_VARIABLES = [
+    "${aws:username}",
+    "${aws:userid}",
+    "${aws:PrincipalType}",
+    "${aws:PrincipalArn}",
+    "${AWS:PRINCIPALACCOUNT}",  # keys are case-insensitive
+]
+
+
+# every family with every identity variable, except a variable that names the condition's own key
+IDENTITY_CASES = [
+    pytest.param(variable, *family, id=f"{family[0]}-{variable[2:-1]}")
+    for variable in PRINCIPAL_VARIABLES
+    for family in FAMILIES
+    if variable[2:-1].lower() != family[2].lower()
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "negated", "positive", "key", "value", "template", "hit", "miss"), IDENTITY_CASES
+)
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+def test_a_missing_identity_variable_invalidates_the_condition(
+    suffix, variable, negated, positive, key, value, template, hit, miss
+):
+    """IAM User Guide, "IAM policy elements: Variables and tags", "Principal key values": a key
+    "not present" for the caller "means that the value is not in the current request
+    information, and any attempt to match it fails and causes the statement to be invalid" -
+    for negated operators too, and whether or not the condition's own key is present."""
+    policy_value = template.format(variable)
+    for operator in (negated + suffix, positive + suffix):
+        assert holds(operator, key, policy_value, {key: value}) is False, operator
+        assert holds(operator, key, policy_value, {}) is False, operator
+        # one such value among others is enough
+        assert holds(operator, key, [template.format(miss), policy_value], {key: value}) is False
+    for qualifier in ("ForAnyValue:", "ForAllValues:"):
+        assert holds(qualifier + negated, key, policy_value, {key: [value]}) is False
+    # with a default, or once the request has the key, it is an ordinary value again
+    name = variable[2:-1]
+    assert holds(positive + suffix, key, template.format(f"${{{name}, '{hit}'}}"), {key: value})
+    assert holds(positive + suffix, key, policy_value, {key: value, name: hit})
+    assert not holds(negated + suffix, key, policy_value, {key: value, name: hit})
+
+
+@pytest.mark.parametrize("value", [UNSET, with_default("true"), "${aws:SecureTransport}"])
+def test_null_takes_no_policy_variables(value):
+    """IAM User Guide, "Where you can use policy variables": variables cannot be used with the
+    Null operator; its value must be true or false, so a variable there is refused."""
+    with pytest.raises(ConditionError, match="is not a valid value"):
+        parse_condition_block({"Null": {"aws:SourceVpce": value}})

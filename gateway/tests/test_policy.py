@@ -717,3 +717,285 @@ def test_single_statement_object_and_json_text_are_accepted():
     parsed = parse_policy(document)
     assert [(s.index, s.sid, s.effect) for s in parsed.statements] == [(0, "all", "Allow")]
     assert evaluate(parsed, request()) is ALLOW
+
+
+# --- policy variables without a value inside statements ---------------------------------------
+#
+# IAM User Guide, "IAM policy elements: Variables and tags", "Policy variables with no value":
+# "condition operators like StringEquals or StringLike do not match, and the policy statement
+# does not take effect. Inverted condition operators like StringNotEquals or StringNotLike do
+# match against a null value". Its example is a Deny with StringNotEquals against
+# ${aws:PrincipalTag/Team}: "Access is explicitly denied when aws:principaltag/Team is not set."
+# So an unresolvable variable does not switch a statement off: a positive operator's statement
+# does not apply, a negated operator's statement applies, and that holds for Allow and Deny.
+
+SESSION = "arn:aws:sts::444444444444:assumed-role/consumer-lambda/session-1"
+UNSET = "${aws:PrincipalTag/team}"  # a tag the caller does not have: a null value
+
+# (operator, condition key, request value, policy value with `{}` for the variable, a fill
+# the operator's positive form matches). Numeric/Date/IP rows: this gateway's extension, AWS
+# documents variables for String and ARN operators only.
+NEGATED_FAMILIES = [
+    ("StringNotEquals", "aws:SourceVpce", CONSUMER_VPCE, "{}", CONSUMER_VPCE),
+    ("StringNotEqualsIgnoreCase", "aws:SourceVpce", CONSUMER_VPCE, "{}", CONSUMER_VPCE.upper()),
+    ("StringNotLike", "aws:SourceVpce", CONSUMER_VPCE, "{}*", "vpce-04"),
+    ("ArnNotEquals", "aws:PrincipalArn", CONSUMER_ROLE, "arn:aws:iam::444444444444:role/{}",
+     "consumer-lambda"),
+    ("ArnNotLike", "aws:PrincipalArn", CONSUMER_ROLE, "arn:aws:iam::*:role/{}-*", "consumer"),
+    ("NumericNotEquals", "aws:EpochTime", 1704067200, "{}", "1704067200"),
+    ("DateNotEquals", "aws:CurrentTime", "2024-01-01T00:00:00Z", "{}", "2024-01-01T00:00:00Z"),
+    ("NotIpAddress", "aws:SourceIp", "10.214.4.9", "{}", "10.214.4.0/24"),
+]  # fmt: skip
+NEGATED_IDS = [family[0] for family in NEGATED_FAMILIES]
+POSITIVE = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+}
+
+
+def conditional(effect, operator, key, value):
+    statement = allow if effect == "Allow" else deny
+    return statement(Resource="*", Condition={operator: {key: value}})
+
+
+def decide(effect, operator, key, value, ctx):
+    """The decision of one conditional statement; a Deny gets an Allow-everything beside it, so
+    a Deny that does not apply shows as ALLOW."""
+    statements = [conditional(effect, operator, key, value)]
+    if effect == "Deny":
+        statements.append(allow(Resource="*"))
+    return evaluate(policy(*statements), ctx)
+
+
+APPLIES = {"Allow": ALLOW, "Deny": EXPLICIT_DENY}
+DOES_NOT_APPLY = {"Allow": IMPLICIT_DENY, "Deny": ALLOW}
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "template", "hit"), NEGATED_FAMILIES,
+                         ids=NEGATED_IDS)  # fmt: skip
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_negated_operator_matches_an_unresolvable_variable(
+    effect, suffix, operator, key, value, template, hit
+):
+    """IAM User Guide, "IAM policy elements: Variables and tags" / "Policy variables with no
+    value": inverted operators "do match against a null value", so the statement applies:
+    an Allow allows and a Deny denies (the page's own example is such a Deny)."""
+    ctx = request(**{key.replace("aws:", "aws_"): value})  # no aws:PrincipalTag/team
+    assert decide(effect, operator + suffix, key, template.format(UNSET), ctx) is APPLIES[effect]
+
+
+@pytest.mark.parametrize("variable", ["${aws:username}", "${aws:userid}", "${aws:PrincipalAccount}"])
+@pytest.mark.parametrize(("operator", "key", "value", "template", "hit"), NEGATED_FAMILIES,
+                         ids=NEGATED_IDS)  # fmt: skip
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_a_missing_identity_variable_switches_the_statement_off(
+    effect, suffix, operator, key, value, template, hit, variable
+):
+    """IAM User Guide, "IAM policy elements: Variables and tags", "Principal key values": a key
+    "not present" for the caller (an anonymous caller has none of them) "means that the value
+    is not in the current request information, and any attempt to match it fails and causes the
+    statement to be invalid": an Allow does not allow and a Deny does not deny, negated
+    operators included. (Before this rule an Allow with StringNotEquals on ${aws:username}
+    granted anonymous callers access.)"""
+    ctx = request(principal=None, **{key.replace("aws:", "aws_"): value})
+    for op in (operator + suffix, POSITIVE[operator] + suffix):
+        decision = decide(effect, op, key, template.format(variable), ctx)
+        assert decision is DOES_NOT_APPLY[effect], op
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "template", "hit"), NEGATED_FAMILIES,
+                         ids=NEGATED_IDS)  # fmt: skip
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_positive_operator_does_not_match_an_unresolvable_variable(
+    effect, suffix, operator, key, value, template, hit
+):
+    """IAM User Guide, "Policy variables with no value": "condition operators like StringEquals
+    or StringLike do not match, and the policy statement does not take effect"."""
+    ctx = request(**{key.replace("aws:", "aws_"): value})
+    positive = POSITIVE[operator] + suffix
+    assert decide(effect, positive, key, template.format(UNSET), ctx) is DOES_NOT_APPLY[effect]
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "template", "hit"), NEGATED_FAMILIES,
+                         ids=NEGATED_IDS)  # fmt: skip
+@pytest.mark.parametrize("suffix", ["", "IfExists"])
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_variable_with_a_default_resolves(effect, suffix, operator, key, value, template, hit):
+    """IAM User Guide, "IAM policy elements: Variables and tags" / "Specifying default values":
+    `${aws:username, 'x'}` is x when the request has no aws:username."""
+    ctx = request(**{key.replace("aws:", "aws_"): value})
+    defaulted = template.format(f"${{aws:username, '{hit}'}}")
+    other = template.format("${aws:username, 'zzz'}")
+    positive = POSITIVE[operator] + suffix
+    # the default equals the request value: the negated form does not apply, the positive does
+    assert decide(effect, operator + suffix, key, defaulted, ctx) is DOES_NOT_APPLY[effect]
+    assert decide(effect, positive, key, defaulted, ctx) is APPLIES[effect]
+    # a default that differs: the other way round
+    assert decide(effect, operator + suffix, key, other, ctx) is APPLIES[effect]
+    assert decide(effect, positive, key, other, ctx) is DOES_NOT_APPLY[effect]
+
+
+def test_documented_deny_with_an_unset_principal_tag_denies():
+    """IAM User Guide, "Policy variables with no value": a Deny with StringNotEquals on
+    ${aws:PrincipalTag/Team}; "Access is explicitly denied when aws:principaltag/Team is not
+    set". A caller without the tag must not slip past the Deny."""
+    document = policy(
+        allow(Resource="*"),
+        deny(
+            Resource="*",
+            Condition={"StringNotEquals": {"aws:SourceVpce": "${aws:PrincipalTag/vpce}"}},
+        ),
+    )
+    tagged = {"aws_PrincipalTag/vpce": CONSUMER_VPCE}
+    assert evaluate(document, request(aws_SourceVpce=CONSUMER_VPCE, **tagged)) is ALLOW
+    assert evaluate(document, request(aws_SourceVpce=PROXY_VPCE, **tagged)) is EXPLICIT_DENY
+    assert evaluate(document, request(aws_SourceVpce=CONSUMER_VPCE)) is EXPLICIT_DENY
+    assert evaluate(document, request(principal=None)) is EXPLICIT_DENY
+
+
+@pytest.mark.parametrize(
+    ("team", "path", "expected"),
+    [
+        ("bob", "prod/GET/users/bob", ALLOW),  # listed in NotResource: excepted
+        ("bob", "prod/GET/users/eve", EXPLICIT_DENY),
+        # no value: the entry "will not match any resource", so it excepts nothing
+        (None, "prod/GET/users/bob", EXPLICIT_DENY),
+        (None, "prod/GET/users/${aws:PrincipalTag/team}", EXPLICIT_DENY),
+    ],
+)
+def test_unresolvable_variable_in_not_resource_excepts_nothing(team, path, expected):
+    """IAM User Guide, "Policy variables with no value": "If a variable that has no value in the
+    authorization context is used as part of the Resource or NotResource element of a policy,
+    the resource that includes a policy variable with no value will not match any resource."
+    A NotResource entry that matches nothing leaves the statement applying everywhere else."""
+    document = policy(
+        allow(Resource="*"),
+        deny(NotResource=f"{ARN_PREFIX}/*/GET/users/${{aws:PrincipalTag/team}}"),
+    )
+    keys = {"aws_PrincipalTag/team": team} if team else {}
+    assert evaluate(document, request(path, **keys)) is expected
+    # the same NotResource in an Allow: applies to every resource but the (unmatched) entry
+    allowing = policy(allow(NotResource=f"{ARN_PREFIX}/*/GET/users/${{aws:PrincipalTag/team}}"))
+    assert evaluate(allowing, request(path, **keys)) is (
+        IMPLICIT_DENY if expected is ALLOW else ALLOW
+    )
+
+
+@pytest.mark.parametrize("element", ["Resource", "NotResource"])
+def test_a_missing_identity_variable_in_a_resource_switches_the_statement_off(element):
+    """IAM User Guide, "Principal key values": the statement is invalid, so neither a Deny with
+    Resource nor one with NotResource applies to a role (no aws:username), and an Allow with
+    NotResource does not allow."""
+    pattern = f"{ARN_PREFIX}/*/GET/users/${{aws:username}}"
+    role = request("prod/GET/users/bob")
+    assert evaluate(policy(allow(Resource="*"), deny(**{element: pattern})), role) is ALLOW
+    assert evaluate(policy(allow(**{element: pattern})), role) is IMPLICIT_DENY
+    named = request("prod/GET/users/bob", aws_username="bob")
+    assert evaluate(policy(allow(Resource="*"), deny(Resource=pattern)), named) is EXPLICIT_DENY
+
+
+def test_unresolvable_variable_in_resource_matches_nothing():
+    """IAM User Guide, "Policy variables with no value" (Resource element), for a Deny too."""
+    resource = f"{ARN_PREFIX}/*/GET/users/${{aws:username}}"
+    document = policy(allow(Resource="*"), deny(Resource=resource))
+    assert evaluate(document, request("prod/GET/users/bob")) is ALLOW
+    assert evaluate(document, request("prod/GET/users/bob", aws_username="bob")) is EXPLICIT_DENY
+
+
+# --- role sessions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caller", "keys", "principal_arn"),
+    [
+        (SESSION, {}, CONSUMER_ROLE),  # a session: the role's ARN
+        (
+            "arn:aws-cn:sts::444444444444:assumed-role/r/s",
+            {},
+            "arn:aws-cn:iam::444444444444:role/r",
+        ),
+        (CONSUMER_ROLE, {}, CONSUMER_ROLE),
+        ("arn:aws:iam::444444444444:user/bob", {}, "arn:aws:iam::444444444444:user/bob"),
+        ("arn:aws:iam::444444444444:root", {}, "arn:aws:iam::444444444444:root"),
+        (
+            "arn:aws:sts::444444444444:federated-user/bob",
+            {},
+            "arn:aws:sts::444444444444:federated-user/bob",
+        ),
+        # the caller knows the role's path, which a session ARN lacks: its value wins
+        (
+            SESSION,
+            {"aws_PrincipalArn": "arn:aws:iam::444444444444:role/team/consumer-lambda"},
+            "arn:aws:iam::444444444444:role/team/consumer-lambda",
+        ),
+    ],
+)
+def test_principal_arn_key_of_the_caller(caller, keys, principal_arn):
+    """IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "For IAM roles, the
+    request context returns the ARN of the role, not the ARN of the user that assumed the
+    role"."""
+    ctx = request(principal=caller, **keys)
+    for operator in ("StringEquals", "ArnEquals"):
+        condition = {operator: {"aws:PrincipalArn": principal_arn}}
+        assert evaluate(policy(allow(Resource="*", Condition=condition)), ctx) is ALLOW, operator
+
+
+def test_role_session_caller_keys_and_principal():
+    """A role session signs with temporary credentials as
+    arn:aws:sts::444444444444:assumed-role/consumer-lambda/<session>. IAM User Guide, "AWS global
+    condition context keys" (aws:PrincipalArn is the role's ARN, "Do not specify the assumed
+    role session ARN as a value for this condition key"; aws:PrincipalAccount the account) and
+    "IAM policy elements: Variables and tags" / "Principal key values" (assumed role:
+    aws:username not present, aws:userid role-id:caller-specified-role-name)."""
+    session = request(principal=SESSION, aws_userid="AROAEXAMPLEROLEID:session-1")
+
+    def decision(condition):
+        return evaluate(policy(allow(Resource="*", Condition=condition)), session)
+
+    assert decision({"ArnEquals": {"aws:PrincipalArn": CONSUMER_ROLE}}) is ALLOW
+    assert decision({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/consumer-*"}}) is ALLOW
+    assert decision({"ArnEquals": {"aws:PrincipalArn": SESSION}}) is IMPLICIT_DENY
+    assert decision({"ArnNotEquals": {"aws:PrincipalArn": SESSION}}) is ALLOW
+    assert decision({"StringEquals": {"aws:PrincipalAccount": "444444444444"}}) is ALLOW
+    assert decision({"StringLike": {"aws:userid": "AROA*:session-1"}}) is ALLOW
+    assert decision({"Null": {"aws:username": "true"}}) is ALLOW
+    # no aws:username for a role: a Resource with ${aws:username} matches nothing
+    by_name = allow(Resource=f"{ARN_PREFIX}/*/GET/users/${{aws:username}}")
+    assert evaluate(policy(by_name), request("prod/GET/users/session-1", SESSION)) is IMPLICIT_DENY
+
+
+def test_resource_policy_naming_a_role_allows_its_session():
+    """IAM User Guide, "AWS JSON policy elements: Principal" (role principals): a role ARN in
+    Principal names the role's sessions; the 403 message names the session the caller signed
+    as."""
+    document = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": CONSUMER_ROLE},
+            "Action": "execute-api:Invoke",
+            "Resource": f"{ARN_PREFIX}/*/GET/*",
+        }
+    )
+    assert evaluate(document, request(principal=SESSION)) is ALLOW
+    other = "arn:aws:sts::444444444444:assumed-role/other-team/session-1"
+    assert evaluate(document, request(principal=other)) is IMPLICIT_DENY
+    post = request("prod/POST/todo", principal=SESSION)
+    assert evaluate(document, post) is IMPLICIT_DENY
+    assert denial_message(post, IMPLICIT_DENY) == (
+        f"User: {SESSION} is not authorized to perform: execute-api:Invoke on resource: "
+        "arn:aws:execute-api:us-east-1:********1111:partnerap1/prod/POST/todo"
+    )
+    denied = policy(deny(Resource="*"), allow(Resource="*"))
+    assert evaluate(denied, request(principal=SESSION)) is EXPLICIT_DENY
+    assert denial_message(request(principal=SESSION), EXPLICIT_DENY).startswith(
+        f"User: {SESSION} is not authorized"
+    )

@@ -59,9 +59,10 @@ settings() {
     SSL_SESSION_TIMEOUT=${SSL_SESSION_TIMEOUT:-10m}
     WORKER_PROCESSES=${WORKER_PROCESSES:-auto}
     ERROR_LOG_LEVEL=${ERROR_LOG_LEVEL:-warn}
+    HEADERS_MORE_MODULE=${HEADERS_MORE_MODULE:-$(nginx_modules_path)/$HEADERS_MORE_FILE}
 
     check SERVER_NAME '[A-Za-z0-9_.*-]+( [A-Za-z0-9_.*-]+)*' "a list of server names"
-    for var in TLS_CERT TLS_KEY CLIENT_CA UPSTREAM_CA NGINX_RUN_DIR; do
+    for var in TLS_CERT TLS_KEY CLIENT_CA UPSTREAM_CA NGINX_RUN_DIR HEADERS_MORE_MODULE; do
         check "$var" "$PATH_RE" "an absolute path"
     done
     [[ -z $CLIENT_CRL ]] || check CLIENT_CRL "$PATH_RE" "an absolute path"
@@ -101,6 +102,17 @@ settings() {
     # SNI is the host name alone.
     UPSTREAM_SNI=${UPSTREAM_HOST%:*}
     if [[ $UPSTREAM_HOST == \[* ]]; then UPSTREAM_SNI=${UPSTREAM_HOST%%]*}]; fi
+}
+
+# The headers-more module drops the client's X-Client-Cert-* headers (see the template).
+HEADERS_MORE_FILE=ngx_http_headers_more_filter_module.so
+
+nginx_modules_path() {
+    # Where this NGINX build keeps its dynamic modules (`nginx -V` names it; Debian's package and
+    # nginx.org's both use /usr/lib/nginx/modules, which is also the fallback without nginx).
+    local path
+    path=$(nginx -V 2>&1 | sed -n 's|.*--modules-path=\([^ ]*\).*|\1|p') || path=""
+    echo "${path:-/usr/lib/nginx/modules}"
 }
 
 is_ip() {
@@ -157,7 +169,8 @@ SUBSTITUTED='${WORKER_PROCESSES} ${NGINX_RUN_DIR} ${ERROR_LOG_LEVEL} ${CLIENT_MA
 ${UPSTREAM_RESOLVER} ${UPSTREAM_ZONE} ${UPSTREAM_SERVER} ${UPSTREAM_KEEPALIVE}
 ${UPSTREAM_KEEPALIVE_TIMEOUT} ${HEALTH_LISTEN} ${TLS_LISTEN} ${SERVER_NAME} ${TLS_CERT}
 ${TLS_KEY} ${SSL_SESSION_TIMEOUT} ${CLIENT_CA} ${VERIFY_DEPTH} ${SSL_CRL} ${UPSTREAM_SCHEME}
-${UPSTREAM_BASE_PATH} ${UPSTREAM_HOST} ${PROXY_CONNECT_TIMEOUT} ${PROXY_TIMEOUT} ${UPSTREAM_TLS}'
+${UPSTREAM_BASE_PATH} ${UPSTREAM_HOST} ${PROXY_CONNECT_TIMEOUT} ${PROXY_TIMEOUT} ${UPSTREAM_TLS}
+${HEADERS_MORE_MODULE}'
 
 render() {
     settings
@@ -166,7 +179,7 @@ render() {
         UPSTREAM_ZONE UPSTREAM_SERVER UPSTREAM_KEEPALIVE UPSTREAM_KEEPALIVE_TIMEOUT HEALTH_LISTEN \
         TLS_LISTEN SERVER_NAME TLS_CERT TLS_KEY SSL_SESSION_TIMEOUT CLIENT_CA VERIFY_DEPTH SSL_CRL \
         UPSTREAM_SCHEME UPSTREAM_BASE_PATH UPSTREAM_HOST PROXY_CONNECT_TIMEOUT PROXY_TIMEOUT \
-        UPSTREAM_TLS
+        UPSTREAM_TLS HEADERS_MORE_MODULE
     envsubst "$SUBSTITUTED" <"$TEMPLATE"
 }
 
@@ -176,6 +189,10 @@ check_files() {
         [[ -r ${!var} ]] || die "$var=${!var} is missing or not readable by uid $(id -u)" \
             "(certificates come from tools/certgen; run as root it gives server.key to uid 10001)"
     done
+    # Without the module NGINX would not start; say why, and what to install.
+    [[ -r $HEADERS_MORE_MODULE ]] ||
+        die "HEADERS_MORE_MODULE=$HEADERS_MORE_MODULE is missing: NGINX needs the headers-more" \
+            "module (Debian: apt-get install libnginx-mod-http-headers-more-filter)"
     if [[ $UPSTREAM_SCHEME == https && $UPSTREAM_SSL_VERIFY == on && ! -r $UPSTREAM_CA ]]; then
         die "UPSTREAM_CA=$UPSTREAM_CA is missing or not readable"
     fi

@@ -15,8 +15,23 @@ Plain values in, plain values out: no framework, standard library only. The rule
 - Condition keys are case-insensitive; values are case-sensitive unless the operator says
   IgnoreCase. A request value that cannot be read as the operator's type matches nothing.
 - `${key}` and `${key, 'default'}` in condition values (and in Resource) are replaced from the
-  request context; `${*}`, `${?}`, `${$}` are the literal characters. A variable without a value
-  and without a default leaves that one policy value unable to match anything.
+  request context; `${*}`, `${?}`, `${$}` are the literal characters.
+- A variable of the caller's identity (aws:username, aws:userid, aws:PrincipalType,
+  aws:PrincipalArn, aws:PrincipalAccount) that the request does not have, and without a
+  default, makes its statement invalid: it does not apply, for negated operators too (same
+  page, "Principal key values": "any attempt to match it fails and causes the statement to be
+  invalid"). See `invalidates_statement`.
+- Any other variable without a value and without a default (IAM User Guide, "IAM policy elements:
+  Variables and tags", section "Policy variables with no value"): the policy value "is
+  effectively null. There is no equal or like value." Only that one policy value is affected:
+  positive operators never match it ("condition operators like StringEquals or StringLike do
+  not match"), negated operators always do ("Inverted condition operators like StringNotEquals
+  or StringNotLike do match against a null value"). This does NOT make the statement inapplicable:
+  AWS's own example is a Deny with StringNotEquals against `${aws:PrincipalTag/Team}` where
+  "Access is explicitly denied when aws:principaltag/Team is not set". (The same page's
+  footnote under "Principal key values" - a value "not present" makes "any attempt to match it"
+  fail "and causes the statement to be invalid" - is about the keys of that table, the caller's
+  identity, and is followed for those keys.)
 """
 
 from __future__ import annotations
@@ -90,16 +105,43 @@ def substitute(text: str, context: ContextValues) -> list[tuple[bool, str]] | No
     return parts
 
 
-def _resolve_variable(inner: str, context: ContextValues) -> str | None:
+def _split_variable(inner: str) -> tuple[str, str | None]:
+    """`key` or `key, 'default'` -> (lower-cased key, default or None)."""
     default_match = _DEFAULT.match(inner)
-    key, default = (
-        (default_match.group(1), default_match.group(2).replace("''", "'"))
-        if default_match
-        else (inner.strip(), None)
-    )
-    values = context.get(key.lower(), ())
+    if default_match:
+        return default_match.group(1).lower(), default_match.group(2).replace("''", "'")
+    return inner.strip().lower(), None
+
+
+def _resolve_variable(inner: str, context: ContextValues) -> str | None:
+    key, default = _split_variable(inner)
+    values = context.get(key, ())
     # a multivalued key cannot stand in for one value
     return values[0] if len(values) == 1 else default
+
+
+# The keys of the caller's own identity. IAM User Guide, "IAM policy elements: Variables and
+# tags", "Principal key values": a key "not present" for the caller's kind of principal (no
+# aws:username for a role, none of them for an anonymous caller) "means that the value is not in
+# the current request information, and any attempt to match it fails and causes the statement to
+# be invalid". Such a variable switches its whole statement off, Allow or Deny, whatever the
+# operator. Other keys without a value (a tag, an endpoint) are a null value instead (below).
+PRINCIPAL_KEYS = frozenset(
+    {"aws:username", "aws:userid", "aws:principaltype", "aws:principalarn", "aws:principalaccount"}
+)
+
+
+def invalidates_statement(text: str, context: ContextValues) -> bool:
+    """Whether `text` uses a variable of the caller's identity that this request does not have
+    (and that has no default): the statement holding it does not apply."""
+    for match in _VARIABLE.finditer(text):
+        inner = match.group(1)
+        if inner in _LITERALS:
+            continue
+        key, default = _split_variable(inner)
+        if key in PRINCIPAL_KEYS and default is None and len(context.get(key, ())) != 1:
+            return True
+    return False
 
 
 def plain_text(parts: list[tuple[bool, str]]) -> str:
@@ -285,6 +327,8 @@ class Condition:
     if_exists: bool
 
     def evaluate(self, context: ContextValues, *, variables: bool = True) -> bool:
+        if variables and any(invalidates_statement(v, context) for v in self.values):
+            return False  # the statement is invalid: it applies to nothing
         request_values = context.get(self.key, ())
         if self.base == "Null":
             wanted_missing = {v.lower() == "true" for v in self.values}
@@ -298,6 +342,12 @@ class Condition:
             if self.qualifier == "ForAnyValue":
                 return False
             return negated
+        # Any other variable without a value (and no default) is effectively null: it equals
+        # and is like nothing, so it drops out of the OR (positive operators) and of the NOR
+        # (negated operators: the request value is "not equal to" null). The other policy values
+        # of the condition still count. Not "the statement does not apply": a Deny guarded by
+        # StringNotEquals on ${aws:PrincipalTag/...} keeps denying callers without the tag, as
+        # AWS documents.
         policy_values = [
             parts
             for parts in (

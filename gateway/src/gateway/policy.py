@@ -19,6 +19,7 @@ from gateway.conditions import (
     ConditionError,
     ContextValues,
     compile_wildcard,
+    invalidates_statement,
     normalize_context,
     parse_condition_block,
     substitute,
@@ -69,8 +70,12 @@ class RequestContext:
     action: str  # "execute-api:Invoke"
     resource: str  # arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}
     # aws:SourceVpce, aws:SourceIp, ...: case-insensitive keys, absent (or None, []) = missing.
-    # The caller supplies aws:CurrentTime/aws:EpochTime (evaluation never reads the clock);
-    # aws:PrincipalArn/aws:PrincipalAccount default to principal_arn/principal_account.
+    # The caller supplies aws:CurrentTime/aws:EpochTime (evaluation never reads the clock) and
+    # aws:userid/aws:username (for a role session: aws:userid "<role-id>:<session-name>", no
+    # aws:username). aws:PrincipalAccount defaults to the caller's account; aws:PrincipalArn to
+    # principal_arn, except that for an assumed-role session it is the role's ARN, which AWS
+    # puts there, without the role's path (a session ARN does not carry it): pass
+    # aws:PrincipalArn here for a role with a path; a value given here always wins.
     condition_keys: Mapping[str, str | Sequence[str] | bool | int]
 
 
@@ -264,6 +269,11 @@ def evaluate(policy: Policy, ctx: RequestContext, *, require_principal: bool = T
     """
     context = _context_values(ctx)
     variables = policy.version == "2012-10-17"
+    # A variable of the caller's identity that the request lacks (aws:username of a role, any of
+    # them for an anonymous caller) switches its statement off, Allow or Deny. Any other variable
+    # without a value is a null policy value that positive operators never match and negated ones
+    # always match (see gateway.conditions): a Deny whose StringNotEquals compares with an unset
+    # tag denies.
     applying = [
         s for s in policy.statements if _applies(s, ctx, context, variables, require_principal)
     ]
@@ -278,11 +288,27 @@ def _context_values(ctx: RequestContext) -> ContextValues:
     """The request's condition keys; aws:PrincipalArn/aws:PrincipalAccount default from ctx."""
     context = normalize_context(ctx.condition_keys)
     if ctx.principal_arn:
-        context.setdefault("aws:principalarn", (ctx.principal_arn,))
+        context.setdefault("aws:principalarn", (_principal_arn_key(ctx.principal_arn),))
     account = _caller_account(ctx)
     if account:
         context.setdefault("aws:principalaccount", (account,))
     return context
+
+
+def _principal_arn_key(principal_arn: str) -> str:
+    """The value of aws:PrincipalArn for a caller.
+
+    IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "For IAM roles, the
+    request context returns the ARN of the role, not the ARN of the user that assumed the role"
+    (`arn:aws:iam::123456789012:role/role-name`; "Do not specify the assumed role session ARN as
+    a value for this condition key"). The session ARN names the role without its path, so a
+    role ARN derived here has none; a caller that knows the path supplies aws:PrincipalArn.
+    """
+    session = _SESSION_ARN.fullmatch(principal_arn)
+    if session is None:
+        return principal_arn
+    partition, account, role_name = session.groups()
+    return f"arn:{partition}:iam::{account}:role/{role_name}"
 
 
 def _caller_account(ctx: RequestContext) -> str | None:
@@ -308,6 +334,8 @@ def _applies(
     action_hit = any(wildcard_match(a, ctx.action, ignore_case=True) for a in statement.actions)
     if action_hit == statement.not_action:
         return False
+    if variables and any(invalidates_statement(r, context) for r in statement.resources):
+        return False  # a variable of an identity the caller does not have: statement invalid
     resource_hit = any(
         _resource_match(r, ctx.resource, context, variables) for r in statement.resources
     )
@@ -364,7 +392,12 @@ def _resource_match(pattern: str, resource: str, context: ContextValues, variabl
             return False
         pattern = api.group(1) + "/" + pattern.removeprefix(SHORTHAND_PREFIX)
     parts = substitute(pattern, context) if variables else [(False, pattern)]
-    if parts is None:  # a policy variable without a value matches nothing
+    if parts is None:
+        # IAM User Guide, "Policy variables with no value": "If a variable that has no value in
+        # the authorization context is used as part of the Resource or NotResource element of a
+        # policy, the resource that includes a policy variable with no value will not match any
+        # resource." In NotResource such an entry therefore excepts nothing, and the statement
+        # still applies to every resource its other entries do not list: as on AWS, on purpose.
         return False
     return compile_wildcard(parts, arn_segments=True).fullmatch(resource) is not None
 

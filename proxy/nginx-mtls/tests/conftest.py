@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from certgen import Settings, ensure_certificates
 # The harness is a plain module beside this file (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nginx_mtls_harness import EchoServer, Proxy, proxy_env, start_proxy
+from nginx_mtls_harness import HEADERS_MORE_FILE, EchoServer, Proxy, proxy_env, start_proxy
 
 # -------------------------------------------------------------------------------- fixtures
 
@@ -31,6 +33,12 @@ def nginx_binary() -> str:
     path = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     assert path, "nginx is not installed: apt-get install -y nginx (CI installs it in .ci/run)"
     assert shutil.which("envsubst"), "envsubst is missing: apt-get install -y gettext-base"
+    version = subprocess.run([path, "-V"], capture_output=True, text=True, check=True).stderr
+    found = re.search(r"--modules-path=(\S+)", version)
+    module = Path(found[1] if found else "/usr/lib/nginx/modules") / HEADERS_MORE_FILE
+    assert module.exists(), (
+        f"{module} is missing: apt-get install -y libnginx-mod-http-headers-more-filter"
+    )
     return path
 
 

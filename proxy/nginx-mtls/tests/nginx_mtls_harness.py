@@ -29,6 +29,8 @@ ENTRYPOINT = PROXY_DIR / "entrypoint.sh"
 TEMPLATE = PROXY_DIR / "nginx.conf.template"
 API_HOST = "mtlsapi001.execute-api.us-east-1.amazonaws.com"
 START_TIMEOUT = 10.0
+# The headers-more module the configuration loads (entrypoint.sh: HEADERS_MORE_MODULE).
+HEADERS_MORE_FILE = "ngx_http_headers_more_filter_module.so"
 
 
 def nginx_serial(serial_number: int) -> str:

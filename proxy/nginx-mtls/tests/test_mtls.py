@@ -31,6 +31,20 @@ def load(certs: Path, name: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate((certs / name).read_bytes())
 
 
+def verified_identity(certs: Path) -> dict[str, str]:
+    """The five headers NGINX sets for certs/client.crt, with the values it must send."""
+    client = load(certs, "client.crt")
+    return {
+        "X-Client-Cert-Subject": "CN=consumer-app,O=private-apis-local",
+        "X-Client-Cert-Issuer": "CN=private-apis-local CA,O=private-apis-local",
+        "X-Client-Cert-Serial": nginx_serial(client.serial_number),
+        "X-Client-Cert-Fingerprint": hashlib.sha1(  # noqa: S324 - NGINX's fingerprint is SHA-1
+            client.public_bytes(Encoding.DER)
+        ).hexdigest(),
+        "X-Client-Cert-Verify": "SUCCESS",
+    }
+
+
 def test_health(proxy: Proxy) -> None:
     assert http_get("127.0.0.1", proxy.health_port, "/health") == (200, b"ok\n")
     assert http_get("127.0.0.1", proxy.health_port, "/dogs")[0] == 404
@@ -53,16 +67,9 @@ def test_verified_client_reaches_the_upstream_with_its_identity(
     assert response.status == 200
     seen = response.json()
     assert seen["path"] == upstream_path
-    client = load(certs, "client.crt")
     expected = {
         "Host": API_HOST,
-        "X-Client-Cert-Subject": "CN=consumer-app,O=private-apis-local",
-        "X-Client-Cert-Issuer": "CN=private-apis-local CA,O=private-apis-local",
-        "X-Client-Cert-Serial": nginx_serial(client.serial_number),
-        "X-Client-Cert-Fingerprint": hashlib.sha1(  # noqa: S324 - NGINX's fingerprint is SHA-1
-            client.public_bytes(Encoding.DER)
-        ).hexdigest(),
-        "X-Client-Cert-Verify": "SUCCESS",
+        **verified_identity(certs),
         "X-Forwarded-For": "127.0.0.1",
         "X-Forwarded-Proto": "https",
     }
@@ -132,6 +139,54 @@ def test_client_sent_identity_headers_are_overwritten(
     assert len(header_values(seen, "X-Request-Id")) == 1
     assert header_values(seen, "Host") == [API_HOST]
     assert header_values(seen, "x-apigw-api-id") == []
+
+
+# Client headers under the proxy's X-Client-Cert- prefix, in every spelling NGINX could see: none
+# may reach the upstream, whether NGINX sets that name itself or not.
+FORGED_CLIENT_CERT_HEADERS = [
+    ("X-Client-Cert-Role", "admin"),
+    ("x-client-cert-role", "x"),
+    ("X_Client_Cert_Role", "y"),
+    ("X-CLIENT-CERT-SUBJECT", "forged"),
+    ("X-Client-Cert-Verify", "NONE"),
+    ("x_client_cert_role", "z"),
+    ("X-CLIENT-CERT-ROLE", "root"),
+    ("X-Client_Cert-Subject", "CN=admin"),
+    ("x-Client-cert-fingerprint", "00"),
+    ("X-Client-Cert-", "empty-suffix"),
+]
+# Names that only look alike: they are not under the prefix and must pass unchanged.
+UNRELATED_HEADERS = [
+    ("X-Other", "kept"),
+    ("X-Client-Certificate", "kept-too"),
+    ("X-Not-Client-Cert-Role", "also-kept"),
+]
+
+
+def under_client_cert_prefix(name: str) -> bool:
+    return name.lower().replace("_", "-").startswith("x-client-cert-")
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [pytest.param([header], id=header[0]) for header in FORGED_CLIENT_CERT_HEADERS]
+    + [pytest.param(FORGED_CLIENT_CERT_HEADERS, id="all-at-once")],
+)
+def test_client_sent_client_cert_prefixed_headers_are_dropped(
+    proxy: Proxy, fresh_echo: EchoServer, certs: Path, forged: list[tuple[str, str]]
+) -> None:
+    # The unrelated headers come first, in the middle and last, around the forged ones.
+    first, middle, last = UNRELATED_HEADERS
+    sent = [first, *forged[: len(forged) // 2], middle, *forged[len(forged) // 2 :], last]
+    response = https_request(proxy, client_context(certs), headers=sent)
+    assert response.status == 200
+    seen = response.json()
+    prefixed = [(name, value) for name, value in seen["headers"] if under_client_cert_prefix(name)]
+    # Exactly NGINX's five, once each, spelled as NGINX sets them, with the verified values.
+    assert sorted(prefixed) == sorted(verified_identity(certs).items())
+    for name, value in UNRELATED_HEADERS:
+        assert header_values(seen, name) == [value], name
+    assert fresh_echo.requests == [seen]
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,11 @@ def test_defaults() -> None:
         "proxy_set_header Host vpce-apigw;",
         "proxy_set_header X-Client-Cert-Subject $ssl_client_s_dn;",
         "proxy_set_header X-Client-Cert-Verify $ssl_client_verify;",
+        # Every client header under that prefix is dropped (headers-more), "_" names by NGINX.
+        "load_module /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so;",
+        "more_clear_input_headers 'X-Client-Cert-*';",
+        "underscores_in_headers off;",
+        "ignore_invalid_headers on;",
         "pid /tmp/nginx-mtls/nginx.pid;",
         "worker_processes auto;",
     ]:
@@ -111,6 +116,13 @@ def test_crl_only_when_set() -> None:
     assert "ssl_crl /certs/ca.crl;" in rendered(CLIENT_CRL="/certs/ca.crl")
 
 
+def test_headers_more_module_path_can_be_set() -> None:
+    lines = rendered(
+        HEADERS_MORE_MODULE="/opt/nginx/modules/ngx_http_headers_more_filter_module.so"
+    )
+    assert "load_module /opt/nginx/modules/ngx_http_headers_more_filter_module.so;" in lines
+
+
 def test_resolve_on_renders_dynamic_upstream() -> None:
     lines = rendered(UPSTREAM_RESOLVE="on", RESOLVER="10.0.0.2 valid=30s")
     assert "resolver 10.0.0.2 valid=30s;" in lines
@@ -135,6 +147,7 @@ def test_resolve_on_renders_dynamic_upstream() -> None:
         ("UPSTREAM_RESOLVE", "maybe"),
         ("RESOLVER", "1.1.1.1; x"),
         ("PROXY_TIMEOUT", "60 s"),
+        ("HEADERS_MORE_MODULE", "/m.so; daemon on"),
     ],
 )
 def test_values_that_could_inject_directives_are_refused(name: str, value: str) -> None:

@@ -118,7 +118,9 @@ def test_upstream_by_name_defaults_host_to_that_name(
     assert header_values(response.json(), "Host") == ["localhost"]
 
 
-@pytest.mark.parametrize("missing", ["TLS_KEY", "TLS_CERT", "CLIENT_CA", "CLIENT_CRL"])
+@pytest.mark.parametrize(
+    "missing", ["TLS_KEY", "TLS_CERT", "CLIENT_CA", "CLIENT_CRL", "HEADERS_MORE_MODULE"]
+)
 def test_start_fails_clearly_when_a_file_is_missing(
     nginx_binary: str, certs: Path, tmp_path: Path, missing: str
 ) -> None:
