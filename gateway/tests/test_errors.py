@@ -1,71 +1,59 @@
+"""API Gateway's own answers, byte for byte (SPEC section 4; bodies as API Gateway sends them)."""
+
 from __future__ import annotations
 
+import re
+
 import pytest
+from gateway.exchange import RequestIds, new_trace_id
 
 from gateway import errors
 
-REST = errors.RequestIds("11111111-2222-3333-4444-555555555555", "AbCdEfGhIjKlMnO=", http_api=False)
 EXPIRED = (
     "Signature expired: 20240101T000000Z is now earlier than 20240101T000500Z"
     " (20240101T001000Z - 5 min.)"
 )
-HTTP = errors.RequestIds("11111111-2222-3333-4444-555555555555", "AbCdEfGhIjKlMnO=", http_api=True)
 
 
 @pytest.mark.parametrize(
-    "error, status, body, error_type",
+    "error, http_api, status, body, error_type",
     [
         (
-            errors.missing_authentication_token(),
+            errors.MissingAuthenticationToken(),
+            False,
             403,
             b'{"message":"Missing Authentication Token"}',
             "MissingAuthenticationTokenException",
         ),
+        (errors.NotFound(), True, 404, b'{"message":"Not Found"}', None),
+        (errors.Forbidden(), False, 403, b'{"message":"Forbidden"}', "ForbiddenException"),
         (
-            errors.route_not_found(http_api=False),
-            403,
-            b'{"message":"Missing Authentication Token"}',
-            "MissingAuthenticationTokenException",
-        ),
-        (errors.route_not_found(http_api=True), 404, b'{"message":"Not Found"}', None),
-        (errors.forbidden(), 403, b'{"message":"Forbidden"}', "ForbiddenException"),
-        (
-            errors.too_many_requests(),
+            errors.TooManyRequests(),
+            False,
             429,
             b'{"message":"Too Many Requests"}',
             "TooManyRequestsException",
         ),
         (
-            errors.integration_failure(http_api=False),
+            errors.IntegrationFailure(),
+            False,
             502,
             b'{"message": "Internal server error"}',
             "InternalServerErrorException",
         ),
+        (errors.IntegrationFailure(), True, 500, b'{"message":"Internal Server Error"}', None),
         (
-            errors.integration_failure(http_api=True),
-            500,
-            b'{"message":"Internal Server Error"}',
-            None,
-        ),
-        (
-            errors.integration_timeout(http_api=False),
+            errors.IntegrationTimeout(),
+            False,
             504,
             b'{"message": "Endpoint request timed out"}',
             None,
         ),
+        (errors.IntegrationTimeout(), True, 503, b'{"message":"Service Unavailable"}', None),
+        (errors.RequestTooLarge(), True, 413, b'{"message":"Request Too Long"}', None),
         (
-            errors.integration_timeout(http_api=True),
-            503,
-            b'{"message":"Service Unavailable"}',
-            None,
-        ),
-        (errors.request_too_large(http_api=True), 413, b'{"message":"Request Too Long"}', None),
-        (
-            errors.signature_error(
-                403,
-                "InvalidSignatureException",
-                EXPIRED,
-            ),
+            errors.SignatureRejected(403, "InvalidSignatureException", EXPIRED),
+            False,
             403,
             b'{"message": "' + EXPIRED.encode() + b'"}',
             "InvalidSignatureException",
@@ -73,14 +61,21 @@ HTTP = errors.RequestIds("11111111-2222-3333-4444-555555555555", "AbCdEfGhIjKlMn
     ],
 )
 def test_bodies_and_types(
-    error: errors.GatewayError, status: int, body: bytes, error_type: str | None
+    error: errors.GatewayError, http_api: bool, status: int, body: bytes, error_type: str | None
 ) -> None:
-    assert (error.status, error.body, error.error_type) == (status, body, error_type)
+    answer = error.answer(http_api=http_api)
+    assert (answer.status, answer.body, answer.error_type) == (status, body, error_type)
+
+
+@pytest.mark.parametrize("http_api", [False, True])
+def test_route_not_found_by_api_type(http_api: bool) -> None:
+    expected = errors.NotFound if http_api else errors.MissingAuthenticationToken
+    assert type(errors.route_not_found(http_api=http_api)) is expected
 
 
 def test_rest_413_is_plain_text_from_the_front_end() -> None:
-    error = errors.request_too_large(http_api=False)
-    assert (error.status, error.body, error.content_type) == (
+    answer = errors.RequestTooLarge().answer(http_api=False)
+    assert (answer.status, answer.body, answer.content_type) == (
         413,
         b"HTTP content length exceeded 10485760 bytes.",
         "text/plain",
@@ -92,30 +87,43 @@ def test_access_denied_body_has_a_capital_m() -> None:
         "User: anonymous is not authorized to perform: execute-api:Invoke on resource:"
         ' arn:aws:execute-api:us-east-1:********1111:abc/prod/GET/"x" with an explicit deny'
     )
-    error = errors.access_denied(message)
-    assert error.status == 403
-    assert error.body == b'{"Message":"' + message.replace('"', '\\"').encode() + b'"}'
-    assert error.error_type == "AccessDeniedException"
+    answer = errors.AccessDenied(message).answer(http_api=False)
+    assert answer.status == 403
+    assert answer.body == b'{"Message":"' + message.replace('"', '\\"').encode() + b'"}'
+    assert answer.error_type == "AccessDeniedException"
+    assert answer.message == message
 
 
-def test_rest_headers() -> None:
-    assert errors.forbidden().headers(REST) == [
-        ("content-type", "application/json"),
+def test_rest_ids_headers() -> None:
+    ids = RequestIds("11111111-2222-3333-4444-555555555555", "AbCdEfGhIjKlMnO=", "Root=1-a-b")
+    assert ids.response_headers() == [
         ("x-amzn-RequestId", "11111111-2222-3333-4444-555555555555"),
         ("x-amz-apigw-id", "AbCdEfGhIjKlMnO="),
-        ("x-amzn-ErrorType", "ForbiddenException"),
+        ("X-Amzn-Trace-Id", "Root=1-a-b"),
     ]
 
 
-def test_http_api_headers_carry_apigw_requestid_only() -> None:
-    assert errors.too_many_requests().headers(HTTP) == [
-        ("content-type", "application/json"),
+def test_http_api_ids_headers_carry_apigw_requestid() -> None:
+    ids = RequestIds("1111", "AbCdEfGhIjKlMnO=", "Root=1-a-b", http_api=True)
+    assert ids.response_headers() == [
         ("apigw-requestid", "AbCdEfGhIjKlMnO="),
+        ("X-Amzn-Trace-Id", "Root=1-a-b"),
     ]
 
 
 def test_new_ids_are_unique_and_shaped_like_api_gateways() -> None:
-    first, second = errors.RequestIds.new(), errors.RequestIds.new()
+    first, second = RequestIds.new(), RequestIds.new()
     assert first.request_id != second.request_id
     assert len(first.request_id) == 36
     assert len(first.extended_id) == 16 and first.extended_id.endswith("=")
+    assert first.trace_id != second.trace_id
+
+
+def test_trace_id_is_an_x_ray_root() -> None:
+    """X-Ray Developer Guide, "Tracing header": Root=1-{8 hex digits: epoch seconds}-{24 hex}."""
+    trace = new_trace_id(now=0x5759E988)
+    assert re.fullmatch(r"Root=1-5759e988-[0-9a-f]{24}", trace)
+
+
+def test_a_callers_trace_id_is_kept() -> None:
+    assert RequestIds.new(trace_id="Root=1-00000001-abc").trace_id == "Root=1-00000001-abc"

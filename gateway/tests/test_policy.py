@@ -791,7 +791,9 @@ def test_negated_operator_matches_an_unresolvable_variable(
     assert decide(effect, operator + suffix, key, template.format(UNSET), ctx) is APPLIES[effect]
 
 
-@pytest.mark.parametrize("variable", ["${aws:username}", "${aws:userid}", "${aws:PrincipalAccount}"])
+@pytest.mark.parametrize(
+    "variable", ["${aws:username}", "${aws:userid}", "${aws:PrincipalAccount}"]
+)
 @pytest.mark.parametrize(("operator", "key", "value", "template", "hit"), NEGATED_FAMILIES,
                          ids=NEGATED_IDS)  # fmt: skip
 @pytest.mark.parametrize("suffix", ["", "IfExists"])

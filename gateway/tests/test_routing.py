@@ -132,6 +132,8 @@ REST_ROUTES = [
         ("GET", "/dogs/a%2Fb", "dog-any", {"id": "a%2Fb"}),  # raw values, still encoded
         ("PUT", "/files/a/b/c.txt", "files", {"proxy": "a/b/c.txt"}),
         ("GET", "/cats/tom", "catch-all", {"proxy": "cats/tom"}),  # {param} beats greedy
+        # resolved on the resource+method pair: /dogs/males has no POST, /dogs/{id} has ANY
+        ("POST", "/dogs/males", "dog-any", {"id": "males"}),
     ],
 )
 def test_rest_route_matching(method: str, path: str, data: str, params: dict[str, str]) -> None:
@@ -143,14 +145,40 @@ def test_rest_route_matching(method: str, path: str, data: str, params: dict[str
 @pytest.mark.parametrize(
     "method, path",
     [
-        ("POST", "/dogs"),  # the resource exists without the method: REST does not fall back
-        ("POST", "/dogs/males"),
+        ("POST", "/dogs"),  # no resource with POST or ANY matches /dogs
         ("POST", "/cats"),
         ("POST", "/files"),  # /files/{proxy+} needs a segment; /{proxy+} has no POST
     ],
 )
 def test_rest_route_misses(method: str, path: str) -> None:
     assert RouteTable(REST_ROUTES, http_api=False).match(method, path) is None
+
+
+# The tree measured on API Gateway in ministackorg/ministack#1423 (MOCK integrations, no auth).
+MEASURED_ROUTES = [
+    Route("/{proxy+}", "ANY", "proxy"),
+    Route("/jobs/{operation_type}", "GET", "jobs-op"),
+    Route("/cors_only", "OPTIONS", "cors"),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("GET", "/jobs/reboot", "jobs-op"),  # exact resource+verb match wins
+        ("POST", "/jobs", "proxy"),
+        ("POST", "/jobs/reboot", "proxy"),  # declared verb mismatch
+        ("GET", "/cors_only", "proxy"),  # OPTIONS-only resource
+        ("OPTIONS", "/cors_only", "cors"),
+    ],
+)
+def test_rest_resolves_on_the_resource_and_method_pair(method: str, path: str, data: str) -> None:
+    """Measured on API Gateway (ministackorg/ministack#1423; floci-io/floci#3399 for a
+    parameterised sibling): only an exact resource+method match keeps a request on the specific
+    resource."""
+    match = RouteTable(MEASURED_ROUTES, http_api=False).match(method, path)
+    assert match is not None
+    assert match.route.data == data
 
 
 HTTP_ROUTES = [

@@ -231,15 +231,23 @@ def test_mtls_from_consumer_vpc_is_explicitly_denied(
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/prod/cats", "/beta/dogs", "/dogs", "/", "/prod"],
-    ids=["route", "stage", "no-stage", "root", "stage-root"],
+    "path, body, error_type",
+    [
+        ("/prod/cats", MISSING_TOKEN, "MissingAuthenticationTokenException"),
+        ("/prod", MISSING_TOKEN, "MissingAuthenticationTokenException"),
+        ("/beta/dogs", FORBIDDEN, "ForbiddenException"),  # an unknown stage
+        ("/dogs", FORBIDDEN, "ForbiddenException"),
+        ("/", FORBIDDEN, "ForbiddenException"),
+    ],
+    ids=["route", "stage-root", "stage", "no-stage", "root"],
 )
-def test_rest_unknown_route_or_stage(stack: Stack, proxy_vpc: httpx.Client, path: str) -> None:
+def test_rest_unknown_route_or_stage(
+    stack: Stack, proxy_vpc: httpx.Client, path: str, body: dict[str, str], error_type: str
+) -> None:
     response = proxy_vpc.get(stack.gateway_url + path, headers={"Host": MTLS_HOST})
     assert response.status_code == 403
-    assert response.json() == MISSING_TOKEN
-    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert response.json() == body
+    assert response.headers["x-amzn-errortype"] == error_type
 
 
 def test_unknown_api_id_is_forbidden(stack: Stack, outside: httpx.Client) -> None:
@@ -478,3 +486,26 @@ def test_access_log_line_per_request(stack: Stack, consumer_vpc: httpx.Client) -
     assert isinstance(entry["integrationLatency"], int)
     assert isinstance(entry["responseLatency"], int)
     json.dumps(entry)  # one JSON object per line
+
+
+# --- a provider that answers before reading the whole body -----------------------------------
+
+
+@pytest.mark.parametrize("size", [200 * 1024, 2 * 1024 * 1024], ids=["200KB", "2MB"])
+@pytest.mark.parametrize(
+    "api_id, source, path",
+    [("globalapi1", "127.0.0.1", "/todo"), ("mtlsapi001", "127.0.1.10", "/prod/todo")],
+    ids=["public-http-api", "mtls-rest-api"],
+)
+def test_todos_own_413_reaches_the_caller_and_nothing_is_stored(
+    stack: Stack, size: int, api_id: str, source: str, path: str
+) -> None:
+    """ToDo refuses a body over its 64 KiB limit as soon as it has the head, before reading the
+    body: the caller gets that answer (not the gateway's 500/502), and no item is stored."""
+    with client_from(source) as client:
+        headers = {"x-apigw-api-id": api_id}
+        before = client.get(stack.gateway_url + path, headers=headers).json()
+        response = client.post(stack.gateway_url + path, headers=headers, data={"data": "x" * size})
+        assert response.status_code == 413, response.text
+        assert response.json() == {"message": "Request body is larger than 65536 bytes"}
+        assert client.get(stack.gateway_url + path, headers=headers).json() == before

@@ -52,7 +52,8 @@ def test_partner_api_denies_post(lambda_client: httpx.Client) -> None:
     assert result == {
         "statusCode": 403,
         "body": {
-            "Message": "User: arn:aws:iam::444444444444:role/consumer-lambda is not authorized "
+            "Message": "User: arn:aws:sts::444444444444:assumed-role/consumer-lambda/"
+            "consumer-lambda is not authorized "
             "to perform: execute-api:Invoke on resource: "
             "arn:aws:execute-api:us-east-1:********1111:partnerap1/prod/POST/todo "
             "with an explicit deny"

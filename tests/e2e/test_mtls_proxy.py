@@ -241,6 +241,23 @@ def test_forged_identity_headers_are_replaced_by_the_verified_identity(
 
 
 @pytest.mark.usefixtures("echo_as_dog_names")
+def test_added_identity_headers_never_reach_the_backend(mtls_api: httpx.Client) -> None:
+    """A caller with a valid certificate cannot add headers of its own under the proxy's prefix
+    (in any spelling): the proxy drops them, and the gateway passes on only the five it sets."""
+    added = {"X-Client-Cert-Role": "admin", "x-client-cert-groups": "root", "X_Client_Cert_X": "1"}
+    response = mtls_api.get("/dogs", headers=added)
+    assert response.status_code == 200, response.text
+    names = {k.lower() for k, _ in response.json()["headers"] if "client" in k.lower()}
+    assert names == {
+        "x-client-cert-subject",
+        "x-client-cert-issuer",
+        "x-client-cert-serial",
+        "x-client-cert-fingerprint",
+        "x-client-cert-verify",
+    }
+
+
+@pytest.mark.usefixtures("echo_as_dog_names")
 def test_identity_headers_never_reach_backends_of_the_public_api(public_api: httpx.Client) -> None:
     response = public_api.get("/dogs", headers=FORGED)
     assert response.status_code == 200, response.text

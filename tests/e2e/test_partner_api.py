@@ -27,7 +27,14 @@ Key = tuple[str, ...]  # access key id, secret, and the session token if any
 CONSUMER_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/local-consumer-lambda-session"
 CONSUMER_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", CONSUMER_TOKEN)
 CONSUMER_KEY_WITHOUT_TOKEN = CONSUMER_KEY[:2]
-OTHER_TEAM_KEY = ("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY")
+OTHER_TEAM_KEY = (
+    "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "IQoJb3JpZ2luX2VjEXAMPLE/local-other-team-session",
+)
+# Roles sign with temporary credentials: API Gateway names the caller by its assumed-role session.
+CONSUMER_SESSION = "arn:aws:sts::444444444444:assumed-role/consumer-lambda/consumer-lambda"
+OTHER_TEAM_SESSION = "arn:aws:sts::444444444444:assumed-role/other-team/other-team-cli"
 WRONG_SECRET = (CONSUMER_KEY[0], "wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGKEY", CONSUMER_TOKEN)
 UNKNOWN_KEY = ("AKIAUNKNOWNEXAMPLE00", "unknownSecretKeyEXAMPLEEXAMPLEEXAMPLE000")
 
@@ -149,15 +156,9 @@ def test_signed_request_from_the_consumer_vpc_is_served(answers: dict[str, Any])
         ("unsigned", {"message": "Missing Authentication Token"}),
         ("unknown-key", {"message": "The security token included in the request is invalid."}),
         ("missing-token", {"message": "The security token included in the request is invalid."}),
-        (
-            "post",
-            denied("arn:aws:iam::444444444444:role/consumer-lambda", "POST", "/todo", True),
-        ),
-        ("wrong-role", denied("arn:aws:iam::444444444444:role/other-team", "GET", "/dogs", False)),
-        (
-            "other-vpc",
-            denied("arn:aws:iam::444444444444:role/consumer-lambda", "GET", "/dogs", True),
-        ),
+        ("post", denied(CONSUMER_SESSION, "POST", "/todo", True)),
+        ("wrong-role", denied(OTHER_TEAM_SESSION, "GET", "/dogs", False)),
+        ("other-vpc", denied(CONSUMER_SESSION, "GET", "/dogs", True)),
     ],
 )
 def test_refused_with_api_gateways_message(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gateway.app import Exchange
+    from gateway.exchange import Exchange
 
 
 def write_json_line(entry: dict[str, Any]) -> None:
@@ -37,10 +37,11 @@ class AccessLog:
                 "responseLatency": round((time.perf_counter() - ex.started) * 1000),
                 "sourceIp": ex.source_ip,
                 "vpceId": ex.attribution.vpce_id if ex.attribution else None,
-                "principal": ex.identity.principal_arn if ex.identity else None,
+                "principal": ex.caller_arn,
                 "errorMessage": ex.error_message,
                 # $context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm
                 "requestTime": ex.request_time.strftime("%d/%b/%Y:%H:%M:%S %z"),
                 "userAgent": ex.header("user-agent"),
+                "xrayTraceId": ex.ids.trace_id,
             }
         )

@@ -8,8 +8,15 @@ from typing import Any
 
 import yaml
 
-from gateway.config import ApiConfig, ApiKind, ConfigError, EndpointType, GatewayConfig
-from gateway.integration import HttpProxyIntegration, IntegrationError
+from gateway.config import (
+    ApiConfig,
+    ApiKind,
+    ConfigError,
+    EndpointType,
+    GatewayConfig,
+    VpcLink,
+)
+from gateway.integration import LISTENER_ARN, HttpProxyIntegration, IntegrationError
 from gateway.policy import Policy, PolicyError, expand_execute_api_shorthand, parse_policy
 from gateway.routing import ANY_METHOD, Route, RouteTable
 from gateway.sigv4 import Identity
@@ -71,13 +78,28 @@ def load_apis(config: GatewayConfig) -> dict[str, Api]:
         except yaml.YAMLError as exc:
             raise ConfigError(f"apis.{name}.openapi: {path} is not valid YAML: {exc}") from exc
         try:
-            apis[api_config.id] = build_api(name, api_config, document, region=config.region)
+            apis[api_config.id] = build_api(
+                name,
+                api_config,
+                document,
+                region=config.region,
+                vpc_links=config.vpc_links_of(name),
+            )
         except (IntegrationError, PolicyError, ValueError) as exc:
             raise ConfigError(f"apis.{name} ({path}): {exc}") from exc
     return apis
 
 
-def build_api(name: str, cfg: ApiConfig, document: Any, *, region: str) -> Api:
+def build_api(
+    name: str,
+    cfg: ApiConfig,
+    document: Any,
+    *,
+    region: str,
+    vpc_links: Mapping[str, tuple[str, VpcLink]] | None = None,
+) -> Api:
+    """The API `name` as the gateway serves it. `vpc_links`: the VPC links it sees, by id, with
+    the configuration field of each (`GatewayConfig.vpc_links_of`)."""
     if not isinstance(document, Mapping) or not isinstance(document.get("paths"), Mapping):
         raise ValueError("not an OpenAPI document with paths")
     http_api = cfg.kind is ApiKind.HTTP
@@ -108,6 +130,15 @@ def build_api(name: str, cfg: ApiConfig, document: Any, *, region: str) -> Api:
                     f"{where}: uses stage variable(s) {', '.join(sorted(missing))}"
                     f" that apis.{name}.stage_variables does not define"
                 )
+            integration = _bind(
+                integration,
+                resource_path,
+                name=name,
+                cfg=cfg,
+                http_api=http_api,
+                vpc_links=vpc_links or {},
+                where=f"{where}.x-amazon-apigateway-integration",
+            )
             security = operation.get("security", default_security) or []
             iam = _uses_sigv4(security, schemes, where)
             routes.append(Route(resource_path, method, Target(integration, iam)))
@@ -126,6 +157,67 @@ def build_api(name: str, cfg: ApiConfig, document: Any, *, region: str) -> Api:
         resource_policy=_resource_policy(document, cfg, region),
         forwards_client_cert=cfg.forward_client_cert_headers,
     )
+
+
+def _bind(
+    integration: HttpProxyIntegration,
+    resource_path: str,
+    *,
+    name: str,
+    cfg: ApiConfig,
+    http_api: bool,
+    vpc_links: Mapping[str, tuple[str, VpcLink]],
+    where: str,
+) -> HttpProxyIntegration:
+    """The integration bound to its route, a private one to the local address of its VPC link:
+    REST APIs the link's `address` (the NLB it targets), HTTP APIs the address of the listener
+    the uri names, among the link's `listeners`."""
+    target = None
+    if integration.private:
+        link_id = integration.vpc_link_id(cfg.stage_variables)
+        assert link_id is not None  # from_openapi: VPC_LINK has a connectionId
+        shown = repr(link_id)
+        if link_id != integration.connection_id:
+            shown += f" (connectionId {integration.connection_id})"
+        if link_id not in vpc_links:
+            raise ValueError(
+                f"{where}: VPC link {shown} is not mapped: add it to vpc_links"
+                f" (or apis.{name}.vpc_links) with its local address"
+            )
+        field, link = vpc_links[link_id]
+        if not http_api:
+            if link.address is None:
+                raise ValueError(
+                    f"{where}: VPC link {shown}: {field} has listeners, as an HTTP API's VPC"
+                    " link; a REST API's VPC link targets one load balancer: give it an address"
+                )
+            target = link.address
+        else:
+            arn = LISTENER_ARN.fullmatch(integration.uri)
+            assert arn is not None  # from_openapi checked the uri
+            if arn["account"] != cfg.account:
+                # "all resources must be owned by the same AWS account (including the load
+                # balancer ..., VPC link and HTTP API)" (http-api-develop-integrations-private)
+                raise ValueError(
+                    f"{where}: listener {integration.uri} belongs to account {arn['account']};"
+                    f" the load balancer, the VPC link and the API must be in one account"
+                    f" ({cfg.account})"
+                )
+            if not link.listeners:
+                raise ValueError(
+                    f"{where}: VPC link {shown}: {field} has an address, as a REST API's VPC"
+                    " link; an HTTP API's VPC link reaches listeners: give it listeners"
+                )
+            if integration.uri not in link.listeners:
+                raise ValueError(
+                    f"{where}: listener {integration.uri} is not mapped:"
+                    f" add it to {field}.listeners with its local address"
+                )
+            target = link.listeners[integration.uri]
+    try:
+        return integration.bind(route_path=resource_path, stage=cfg.stage, target=target)
+    except IntegrationError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
 
 
 def _check_endpoint_type(document: Mapping[str, Any], cfg: ApiConfig) -> None:
@@ -187,6 +279,7 @@ def load_identities(config: GatewayConfig) -> tuple[dict[str, Identity], dict[st
             session_token=entry.session_token,
             user_id=entry.user_id,
             username=entry.username,
+            session_name=entry.session_name,
         )
         parsed = []
         for p_index, document in enumerate(entry.policies):

@@ -1,6 +1,6 @@
 """The gateway's local configuration: which OpenAPI document is which API, stages, VPC endpoints,
-identities. Loaded from YAML, `${VAR}` / `${VAR:-default}` substituted in string values, validated
-with pydantic; every error names the file and the field."""
+where VPC links lead, identities. Loaded from YAML, `${VAR}` / `${VAR:-default}` substituted in
+string values, validated with pydantic; every error names the file and the field."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from gateway.integration import LISTENER_ARN, VPC_LINK_ID
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "gateway.yaml"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -70,6 +80,69 @@ class Throttling(_Model):
         return RateLimit(rate=self.rate, burst=self.burst)
 
 
+# host:port of a local provider: a DNS name, an IPv4 address or a bracketed IPv6 address.
+_ADDRESS = re.compile(
+    r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$"
+)
+
+
+def _check_address(value: str) -> str:
+    match = _ADDRESS.fullmatch(value)
+    if match is None or not 1 <= int(match[1]) <= 65535:
+        raise ValueError(f"{value!r}: expected host:port, e.g. 127.0.0.1:8081 or dog-names:8080")
+    return value
+
+
+# What the OpenAPI documents name for a private integration (connectionType: VPC_LINK): REST APIs
+# a VPC link id in connectionId, HTTP APIs a VPC link id plus a listener ARN in the uri (see
+# gateway.integration). `vpc_links` says where each leads locally.
+class VpcLink(_Model):
+    """Where a VPC link leads locally. A REST API's VPC link targets one Network Load Balancer:
+    `address` stands for it. An HTTP API's VPC link reaches the load balancers of its VPC, and each
+    integration names a listener ARN: `listeners` maps those to local addresses."""
+
+    address: str | None = Field(default=None, description="host:port of the NLB (REST APIs)")
+    listeners: dict[str, str] = Field(
+        default_factory=dict, description="listener ARN -> host:port (HTTP APIs)"
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else _check_address(value)
+
+    @field_validator("listeners")
+    @classmethod
+    def _listeners(cls, listeners: dict[str, str]) -> dict[str, str]:
+        for arn, address in listeners.items():
+            if not LISTENER_ARN.fullmatch(arn):
+                raise ValueError(
+                    f"{arn!r} is not a load balancer listener ARN (arn:aws:elasticloadbalancing:"
+                    "<region>:<account>:listener/net/<name>/<id>/<id>)"
+                )
+            try:
+                _check_address(address)
+            except ValueError as exc:
+                raise ValueError(f"{arn}: {exc}") from None
+        return listeners
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> VpcLink:
+        if (self.address is None) == (not self.listeners):
+            raise ValueError(
+                "give either address (a REST API VPC link: its NLB) or listeners"
+                " (an HTTP API VPC link: listener ARN -> address), not both or neither"
+            )
+        return self
+
+
+def _check_vpc_link_ids(links: dict[str, VpcLink]) -> dict[str, VpcLink]:
+    for link_id in links:
+        if not VPC_LINK_ID.fullmatch(link_id):
+            raise ValueError(f"VPC link id {link_id!r}: only letters and digits, as AWS's ids")
+    return links
+
+
 class ApiConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9]{10}$", description="the 10-character API id")
     openapi: Path = Field(description="OpenAPI document, relative to the config file")
@@ -82,6 +155,11 @@ class ApiConfig(_Model):
     forward_client_cert_headers: bool = Field(
         default=False, description="pass the mTLS proxy's X-Client-Cert-* headers upstream"
     )
+    vpc_links: dict[str, VpcLink] = Field(
+        default_factory=dict, description="this API's own view of VPC links, over the top level's"
+    )
+
+    _vpc_link_ids = field_validator("vpc_links")(_check_vpc_link_ids)
 
     @model_validator(mode="after")
     def _kind_fits(self) -> ApiConfig:
@@ -109,15 +187,39 @@ class VpcEndpoint(_Model):
     exclude: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = Field(default_factory=list)
 
 
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[^/]+/)*[^/]+$")
+
+
 class IdentityConfig(_Model):
     access_key_id: str = Field(pattern=r"^[A-Z0-9]{16,128}$")
     secret_access_key: str = Field(min_length=1)
     session_token: str | None = None
     principal_arn: str = Field(pattern=r"^arn:aws:(iam|sts)::\d{12}:.+$")
     account: str = Field(pattern=r"^\d{12}$")
+    # The role session's name (sts:AssumeRole RoleSessionName: 2-64 of [\w+=,.@-]); the caller is
+    # then arn:aws:sts::<account>:assumed-role/<role>/<session_name>. Lambda names the session
+    # after the function.
+    session_name: str | None = Field(default=None, pattern=r"^[\w+=,.@-]{2,64}$")
     user_id: str | None = None
     username: str | None = None
     policies: list[dict[str, Any]] = Field(default_factory=list, description="identity policies")
+
+    @field_validator("session_name")
+    @classmethod
+    def _session_of_a_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        arn = info.data.get("principal_arn")
+        if arn is not None and not ROLE_ARN.fullmatch(arn):
+            raise ValueError(
+                f"only a role has sessions: principal_arn {arn!r} is not a role ARN"
+                " (arn:aws:iam::<account>:role/<name>)"
+            )
+        if "session_token" in info.data and info.data["session_token"] is None:
+            raise ValueError(
+                "a role session's credentials are temporary: give its session_token too"
+            )
+        return value
 
     @model_validator(mode="after")
     def _account_matches_arn(self) -> IdentityConfig:
@@ -132,8 +234,11 @@ class GatewayConfig(_Model):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     apis: dict[str, ApiConfig] = Field(min_length=1)
     vpc_endpoints: list[VpcEndpoint] = Field(default_factory=list)
+    vpc_links: dict[str, VpcLink] = Field(default_factory=dict)
     identities: list[IdentityConfig] = Field(default_factory=list)
     base_dir: Path = Path(".")
+
+    _vpc_link_ids = field_validator("vpc_links")(_check_vpc_link_ids)
 
     @model_validator(mode="after")
     def _consistent(self) -> GatewayConfig:
@@ -152,6 +257,16 @@ class GatewayConfig(_Model):
     def openapi_path(self, name: str) -> Path:
         path = self.apis[name].openapi
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def vpc_links_of(self, name: str) -> dict[str, tuple[str, VpcLink]]:
+        """The VPC links API `name` sees, by id, each with the field that defines it: the API's
+        own `vpc_links` over the top level's."""
+        links = {
+            link_id: (f"vpc_links.{link_id}", link) for link_id, link in self.vpc_links.items()
+        }
+        for link_id, link in self.apis[name].vpc_links.items():
+            links[link_id] = (f"apis.{name}.vpc_links.{link_id}", link)
+        return links
 
 
 def _unique(field: str, values: list[str]) -> None:

@@ -18,13 +18,24 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# The client identity the mTLS proxy verified (docs/architecture.md). Only the mtls API's
-# backends receive them; anyone else sending them is forging them.
+# The client identity the mTLS proxy verified (docs/architecture.md): exactly these names, set by
+# the proxy. Only the mtls API's backends receive them; any other header with the prefix (in any
+# spelling) is a caller's forgery and never passes.
 CLIENT_CERT_PREFIX = "x-client-cert-"
-# Set by the gateway itself; a caller's values are replaced.
-GATEWAY_REQUEST_HEADERS = frozenset({"x-request-id", "x-amzn-requestid", "x-forwarded-for"})
+CLIENT_CERT_HEADERS = frozenset(
+    CLIENT_CERT_PREFIX + part for part in ("subject", "issuer", "serial", "fingerprint", "verify")
+)
+# Set by the gateway itself; a caller's values are replaced (the trace header is kept as the
+# trace id, so it comes back unchanged).
+GATEWAY_REQUEST_HEADERS = frozenset(
+    {"x-request-id", "x-amzn-requestid", "x-forwarded-for", "x-amzn-trace-id"}
+)
 # Ids the gateway adds to responses; an upstream's own values would be confusing.
-GATEWAY_RESPONSE_HEADERS = frozenset({"x-amzn-requestid", "x-amz-apigw-id", "apigw-requestid"})
+GATEWAY_RESPONSE_HEADERS = frozenset(
+    {"x-amzn-requestid", "x-amz-apigw-id", "apigw-requestid", "x-amzn-trace-id"}
+)
+# The body goes on in one piece, with its own length.
+BODY_FRAMING = frozenset({"content-length", "transfer-encoding"})
 
 
 def wire_text(raw: bytes) -> str:
@@ -46,26 +57,37 @@ def _connection_tokens(headers: Sequence[tuple[str, str]]) -> set[str]:
     return tokens
 
 
+def _is_client_cert_header(lower_name: str) -> bool:
+    return lower_name.replace("_", "-").startswith(CLIENT_CERT_PREFIX)
+
+
 def upstream_request_headers(
     headers: Sequence[tuple[str, str]],
     *,
     request_id: str,
+    trace_id: str,
     peer_ip: str | None,
     forward_client_cert: bool,
-    keep_content_length: bool,
+    body_length: int,
     extra: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """The caller's headers as the integration receives them."""
-    drop = HOP_BY_HOP | _connection_tokens(headers) | GATEWAY_REQUEST_HEADERS | {"host", "expect"}
-    if not keep_content_length:
-        drop = drop | {"content-length"}
+    drop = (
+        HOP_BY_HOP
+        | _connection_tokens(headers)
+        | GATEWAY_REQUEST_HEADERS
+        | BODY_FRAMING
+        | {"host", "expect"}
+    )
     forwarded_for = [v.strip() for n, v in headers if n.lower() == "x-forwarded-for" and v.strip()]
     out = []
     for name, value in headers:
         lower = name.lower()
         if lower in drop:
             continue
-        if lower.startswith(CLIENT_CERT_PREFIX) and not forward_client_cert:
+        if _is_client_cert_header(lower) and not (
+            forward_client_cert and lower in CLIENT_CERT_HEADERS
+        ):
             continue
         out.append((name, value))
     if peer_ip:
@@ -74,6 +96,10 @@ def upstream_request_headers(
         out.append(("X-Forwarded-For", ", ".join(forwarded_for)))
     out.append(("X-Request-Id", request_id))
     out.append(("x-amzn-RequestId", request_id))
+    out.append(("X-Amzn-Trace-Id", trace_id))
+    # A request without a body goes on without one (RFC 9112 section 6.3), not as an empty one.
+    if body_length or any(n.lower() in BODY_FRAMING for n, _ in headers):
+        out.append(("Content-Length", str(body_length)))
     out.extend(extra)
     return out
 

@@ -178,9 +178,15 @@ def _match_segments(
 
 
 class RouteTable:
-    """The routes of one API. REST APIs choose the resource first, then its method (a resource
-    without the method is a miss); HTTP APIs consider only routes with the method (or ANY) and
-    pick the most specific path among them, then `$default`."""
+    """The routes of one API. A request is resolved on the resource+method pair: only routes with
+    its method (or ANY) are considered, the most specific path among them wins (static >
+    `{param}` > `{proxy+}`, segment by segment), then a method beats ANY; an HTTP API then falls
+    back to `$default`.
+
+    REST APIs resolve the same way, measured on API Gateway: with `/{proxy+}` ANY beside
+    `/jobs/{operation_type}` GET, `POST /jobs/reboot` is served by `/{proxy+}`, and an
+    OPTIONS-only resource sends GET to `/{proxy+}` (ministackorg/ministack#1423); a method
+    mismatch falls back to a parameterised sibling too (floci-io/floci#3399)."""
 
     def __init__(self, routes: Iterable[Route], *, http_api: bool) -> None:
         self._http_api = http_api
@@ -201,24 +207,19 @@ class RouteTable:
     def match(self, method: str, raw_path: str) -> RouteMatch | None:
         method = method.upper()
         parts = [p for p in raw_path.split("/") if p]
-        candidates: list[tuple[tuple[int, ...], int, Route, dict[str, str]]] = []
+        best: tuple[tuple[int, ...], int, Route, dict[str, str]] | None = None
         for route in self._routes:
+            if route.method not in (method, ANY_METHOD):
+                continue
             found = _match_segments(route.segments, parts)
             if found is None:
                 continue
             rank, params = found
-            method_rank = 1 if route.method == method else 0 if route.method == ANY_METHOD else -1
-            if self._http_api and method_rank < 0:
-                continue
-            candidates.append((rank, method_rank, route, params))
-        if candidates:
-            best_rank = max(c[0] for c in candidates)
-            same_resource = [c for c in candidates if c[0] == best_rank]
-            rank, method_rank, route, params = max(same_resource, key=lambda c: c[1])
-            if method_rank >= 0:
-                return RouteMatch(route, params)
-            if not self._http_api:
-                return None
+            candidate = (rank, 1 if route.method == method else 0, route, params)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        if best is not None:
+            return RouteMatch(best[2], best[3])
         fallback = self._default.get(method) or self._default.get(ANY_METHOD)
         if self._http_api and fallback is not None:
             return RouteMatch(fallback, {})

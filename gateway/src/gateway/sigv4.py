@@ -123,6 +123,20 @@ class Identity:
     session_token: str | None = None  # the request must carry exactly this X-Amz-Security-Token
     user_id: str | None = None  # aws:userid
     username: str | None = None  # aws:username
+    session_name: str | None = None  # the role session's name (Lambda: the function's name)
+
+    @property
+    def caller_arn(self) -> str:
+        """Who AWS says called: a role's session is
+        arn:aws:sts::<account>:assumed-role/<role-name>/<session_name> (the role's path is not
+        part of it); anyone else is their principal_arn."""
+        role = re.fullmatch(
+            r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[^/]+/)*([^/]+)", self.principal_arn
+        )
+        if role is None or not self.session_name:
+            return self.principal_arn
+        partition, account, name = role.groups()
+        return f"arn:{partition}:sts::{account}:assumed-role/{name}/{self.session_name}"
 
 
 class SigV4Error(Exception):

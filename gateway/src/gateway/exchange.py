@@ -1,0 +1,115 @@
+"""One request as it moves through the gateway: what the caller sent, what each pipeline stage
+found out about it, and what the access log reports. Also the ASGI types and API Gateway's
+request ids, which every part of the request path shares."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.apis import Api, Target
+    from gateway.routing import RouteMatch
+    from gateway.sigv4 import Identity
+    from gateway.vpce import Attribution
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+TRACE_HEADER = "x-amzn-trace-id"
+
+
+@dataclass(frozen=True)
+class RequestIds:
+    """The ids API Gateway gives every request, echoed in every response."""
+
+    request_id: str
+    extended_id: str  # x-amz-apigw-id
+    trace_id: str  # X-Amzn-Trace-Id: the caller's, else a new root
+    http_api: bool = False
+
+    @classmethod
+    def new(cls, *, trace_id: str | None = None, now: float | None = None) -> RequestIds:
+        extended = base64.b64encode(os.urandom(10)).decode("ascii")[:15] + "="
+        return cls(str(uuid.uuid4()), extended, trace_id or new_trace_id(now))
+
+    def response_headers(self) -> list[tuple[str, str]]:
+        if self.http_api:
+            ids = [("apigw-requestid", self.extended_id)]
+        else:
+            ids = [("x-amzn-RequestId", self.request_id), ("x-amz-apigw-id", self.extended_id)]
+        return [*ids, ("X-Amzn-Trace-Id", self.trace_id)]
+
+
+def new_trace_id(now: float | None = None) -> str:
+    """An X-Ray trace header for a request that came without one: `Root=1-<8 hex digits of the
+    epoch second>-<24 random hex digits>` (X-Ray Developer Guide, "Tracing header")."""
+    epoch = int(time.time() if now is None else now)
+    return f"Root=1-{epoch:08x}-{os.urandom(12).hex()}"
+
+
+@dataclass
+class Exchange:
+    """One request. Created by `app.py` from the ASGI scope, filled in by the pipeline stages
+    (each reads what earlier stages wrote), read by the access log."""
+
+    method: str
+    raw_path: str  # as received, still percent-encoded, without the query
+    raw_query: str
+    headers: list[tuple[str, str]]  # names lower-cased, values as received
+    source_ip: str | None
+    receive: Receive
+    send: Send
+    started: float  # perf_counter at arrival
+    request_time: datetime
+    ids: RequestIds
+    # select_api
+    api: Api | None = None
+    # attribute_endpoint
+    attribution: Attribution | None = None
+    # route: the path below the stage (dot segments resolved), the match, and whether the body
+    # must be read before authorization (a signature covers it)
+    path: str | None = None
+    match: RouteMatch | None = None
+    needs_body: bool = False
+    # limit_body
+    body: bytes | None = None
+    # authorize
+    identity: Identity | None = None
+    # integrate / the answer
+    response_started: bool = False
+    status: int = 0
+    error_message: str | None = None
+    integration_latency_ms: int | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (lower-case), or None."""
+        return next((v for n, v in self.headers if n == name), None)
+
+    @property
+    def target(self) -> Target | None:
+        return self.match.route.data if self.match is not None else None
+
+    @property
+    def resource_path(self) -> str | None:
+        return self.match.route.resource_path if self.match is not None else None
+
+    @property
+    def caller_arn(self) -> str | None:
+        return self.identity.caller_arn if self.identity is not None else None
+
+    async def start_response(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status = status
+        self.response_started = True
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def send_body(self, chunk: bytes, *, more: bool = False) -> None:
+        await self.send({"type": "http.response.body", "body": chunk, "more_body": more})

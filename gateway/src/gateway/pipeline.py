@@ -1,0 +1,319 @@
+"""The request path, one stage per step of gateway/README.md's "Request pipeline", in its order.
+
+Each stage reads and writes the `Exchange` and raises a `gateway.errors.GatewayError` to stop
+the request with API Gateway's answer (or `ClientGone` when the caller left). The decisions
+themselves live in framework-free modules (routing, vpce, throttle, sigv4, policy, integration);
+the stages only put them in order. `app.py` turns a raised error into the response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import httpx
+
+from gateway.apis import Api, load_apis, load_identities
+from gateway.config import GatewayConfig
+from gateway.errors import (
+    AccessDenied,
+    ClientGone,
+    Forbidden,
+    IntegrationFailure,
+    MissingAuthenticationToken,
+    NotFound,
+    RequestTooLarge,
+    SignatureRejected,
+    TooManyRequests,
+)
+from gateway.exchange import Exchange, Receive
+from gateway.headers import upstream_request_headers
+from gateway.integration import IntegrationError, RequestValues, upstream_url
+from gateway.policy import Decision, RequestContext, authorize, denial_message
+from gateway.proxy import Upstream, UpstreamRequest
+from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
+from gateway.sigv4 import SigV4Error, has_sigv4, verify_sigv4
+from gateway.throttle import Limit, Throttler
+from gateway.vpce import EndpointSubnets, VpceAttributor
+
+Stage = Callable[[Exchange], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+class Pipeline:
+    """The gateway's per-API state (built once from the configuration) and the stages."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Clock = lambda: datetime.now(UTC),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.region = config.region
+        self.max_body_bytes = config.max_body_bytes
+        self.apis = load_apis(config)
+        self.identities, self.identity_policies = load_identities(config)
+        self.default_api_id = config.apis[config.default_api].id if config.default_api else None
+        self.attributor = VpceAttributor(
+            EndpointSubnets(e.id, e.vpc_id, tuple(e.subnets), frozenset(e.exclude))
+            for e in config.vpc_endpoints
+        )
+        self.throttler = _throttler(config)
+        self.clock = clock
+        self.upstream = Upstream(transport=transport)
+        self.stages: tuple[Stage, ...] = (
+            self.select_api,
+            self.attribute_endpoint,
+            self.route,
+            self.throttle,
+            self.limit_body,
+            self.authorize_sigv4,
+            self.authorize_lambda,
+            self.authorize_policy,
+            self.integrate,
+        )
+
+    async def run(self, ex: Exchange) -> None:
+        for stage in self.stages:
+            await stage(ex)
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+
+    # 1. API -------------------------------------------------------------------------------------
+
+    async def select_api(self, ex: Exchange) -> None:
+        """By host name, else `x-apigw-api-id`, else the default API; an unknown one: 403."""
+        selection = select_api(
+            host=ex.header("host"),
+            api_id_header=ex.header("x-apigw-api-id"),
+            region=self.region,
+            known_api_ids=self.apis,
+            default_api_id=self.default_api_id,
+        )
+        if selection.outcome is not SelectionOutcome.SELECTED or selection.api_id is None:
+            raise Forbidden()
+        ex.api = self.apis[selection.api_id]
+        ex.ids = replace(ex.ids, http_api=ex.api.http_api)
+
+    # 2. VPC endpoint ----------------------------------------------------------------------------
+
+    async def attribute_endpoint(self, ex: Exchange) -> None:
+        """From the peer address only; a private API exists only behind its VPC endpoints."""
+        ex.attribution = self.attributor.attribute(ex.source_ip)
+        if _api(ex).private and ex.attribution is None:
+            raise Forbidden()
+
+    # 3. Stage and route -------------------------------------------------------------------------
+
+    async def route(self, ex: Exchange) -> None:
+        """The stage, then the resource and method of one path, its dot segments resolved.
+
+        A REST API's miss is not answered here when something may answer first: a signature
+        (checked before the route, as API Gateway does) or an explicit deny of the resource policy.
+        """
+        api = _api(ex)
+        path = split_stage(
+            remove_dot_segments(ex.raw_path), api.stage, stage_in_path=api.stage_in_path
+        )
+        if path is None:
+            raise NotFound() if api.http_api else Forbidden()
+        ex.path = path
+        ex.match = api.routes.match(ex.method, path)
+        if ex.match is not None:
+            return
+        if api.http_api:
+            raise NotFound()
+        if not _signed(ex) and api.resource_policy is None:
+            raise MissingAuthenticationToken()
+
+    # 4. Throttling ------------------------------------------------------------------------------
+
+    async def throttle(self, ex: Exchange) -> None:
+        """The method's bucket, else the stage's, then the account's: 429 when one is empty."""
+        if ex.resource_path is None:
+            return
+        api = _api(ex)
+        if not self.throttler.allow(_stage_key(api.id, api.stage), ex.method, ex.resource_path):
+            raise TooManyRequests()
+
+    # 5. Body limit ------------------------------------------------------------------------------
+
+    async def limit_body(self, ex: Exchange) -> None:
+        """The whole body, read before anything is called (as API Gateway does): over the limit
+        by Content-Length at once, or once that many bytes have arrived: 413."""
+        length = ex.header("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > self.max_body_bytes:
+            raise RequestTooLarge(self.max_body_bytes)
+        ex.body = await read_body(ex.receive, self.max_body_bytes)
+
+    # 6. Authorization: SigV4, Lambda authorizer, resource policy --------------------------------
+
+    async def authorize_sigv4(self, ex: Exchange) -> None:
+        """AWS_IAM methods need a valid signature. A REST API also checks a signature sent to a
+        path it has no resource for (observed: the answer is the signature's error)."""
+        target = ex.target
+        iam_route = target is not None and target.iam_auth
+        signed = _signed(ex)
+        if iam_route and not signed:
+            raise MissingAuthenticationToken()
+        if not signed or not (iam_route or ex.match is None):
+            return
+        body = ex.body or b""
+        try:
+            ex.identity = verify_sigv4(
+                method=ex.method,
+                raw_path=ex.raw_path,
+                raw_query=ex.raw_query,
+                headers=ex.headers,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+                identities=self.identities,
+                now=self.clock(),
+                regions=(self.region,),
+            )
+        except SigV4Error as exc:
+            raise SignatureRejected(exc.status, exc.error_type, exc.message) from exc
+
+    async def authorize_lambda(self, ex: Exchange) -> None:
+        """Where Lambda authorizers run: after SigV4, before the resource policy. No route has
+        one yet (apis.py refuses security schemes other than awsSigv4 when it loads a document)."""
+
+    async def authorize_policy(self, ex: Exchange) -> None:
+        """The resource policy (and, with IAM auth, the caller's identity policies). An explicit
+        deny is answered even on a path with no resource; otherwise a miss is answered now."""
+        api = _api(ex)
+        iam_route = ex.target is not None and ex.target.iam_auth
+        if api.resource_policy is not None or iam_route:
+            ctx = self.request_context(ex)
+            identity = ex.identity
+            decision = authorize(
+                resource_policy=api.resource_policy,
+                identity_policies=self.identity_policies.get(identity.principal_arn, [])
+                if identity
+                else [],
+                ctx=ctx,
+                api_account=api.account,
+                iam_auth=iam_route,
+            )
+            if decision is Decision.EXPLICIT_DENY or (
+                decision is not Decision.ALLOW and ex.match is not None
+            ):
+                raise AccessDenied(denial_message(ctx, decision))
+        if ex.match is None:
+            raise MissingAuthenticationToken()
+
+    def request_context(self, ex: Exchange) -> RequestContext:
+        """The facts a policy is judged on: the caller, the method ARN and the condition keys
+        API Gateway offers."""
+        api, identity, now = _api(ex), ex.identity, self.clock()
+        keys: dict[str, Any] = {
+            "aws:SourceIp": ex.source_ip,
+            "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": int(now.timestamp()),
+            "aws:SecureTransport": False,  # TLS ends at the mTLS proxy; the gateway speaks HTTP
+            "aws:UserAgent": ex.header("user-agent"),
+            "aws:Referer": ex.header("referer"),
+        }
+        if ex.attribution is not None:
+            keys["aws:SourceVpce"] = ex.attribution.vpce_id
+            keys["aws:SourceVpc"] = ex.attribution.vpc_id
+            keys["aws:VpcSourceIp"] = ex.source_ip
+        if identity is not None:
+            # A role session's aws:PrincipalArn is the role's ARN, not the session's.
+            keys["aws:PrincipalArn"] = identity.principal_arn
+            keys["aws:userid"] = identity.user_id
+            keys["aws:username"] = identity.username
+        return RequestContext(
+            principal_arn=ex.caller_arn,
+            principal_account=identity.account if identity else None,
+            action="execute-api:Invoke",
+            resource=api.execute_api_arn(ex.method, unquote(ex.path or "/")),
+            condition_keys=keys,
+        )
+
+    # 7. Integration -----------------------------------------------------------------------------
+
+    async def integrate(self, ex: Exchange) -> None:
+        """Call the route's http_proxy integration and relay its answer to the caller."""
+        api, target, match = _api(ex), ex.target, ex.match
+        assert target is not None and match is not None  # authorize_policy answered a miss
+        integration = target.integration
+        try:
+            url, extra_headers = upstream_url(
+                integration,
+                http_api=api.http_api,
+                stage_variables=api.stage_variables,
+                values=RequestValues(
+                    path=match.path_params,
+                    query=parse_qsl(ex.raw_query, keep_blank_values=True),
+                    headers=dict(ex.headers),
+                ),
+                raw_query=ex.raw_query,
+            )
+        except IntegrationError as exc:
+            raise IntegrationFailure() from exc
+        headers = upstream_request_headers(
+            ex.headers,
+            request_id=ex.ids.request_id,
+            trace_id=ex.ids.trace_id,
+            peer_ip=ex.source_ip,
+            forward_client_cert=api.forwards_client_cert,
+            body_length=len(ex.body or b""),
+            extra=extra_headers,
+        )
+        request = UpstreamRequest(
+            method=integration.upstream_method(ex.method),
+            url=url,
+            headers=headers,
+            body=ex.body or b"",
+            timeout_s=integration.timeout_ms / 1000,
+        )
+        await self.upstream.forward(ex, request)
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The caller's whole body; more than `limit` bytes: RequestTooLarge."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _api(ex: Exchange) -> Api:
+    assert ex.api is not None, "select_api runs first"
+    return ex.api
+
+
+def _signed(ex: Exchange) -> bool:
+    return has_sigv4(ex.headers, ex.raw_query)
+
+
+def _stage_key(api_id: str, stage: str) -> str:
+    return f"{api_id}/{stage}"
+
+
+def _throttler(config: GatewayConfig) -> Throttler:
+    stage_limits: dict[str, Limit | None] = {}
+    method_limits: dict[str, dict[str, Limit]] = {}
+    for api in config.apis.values():
+        key = _stage_key(api.id, api.stage)
+        limit = api.throttling.stage_limit()
+        stage_limits[key] = Limit(limit.rate, limit.burst) if limit is not None else None
+        method_limits[key] = {
+            name: Limit(lim.rate, lim.burst) for name, lim in api.throttling.methods.items()
+        }
+    return Throttler(stage_limits=stage_limits, method_limits=method_limits)

@@ -1,0 +1,125 @@
+"""Stage 6, authorize: SigV4 on AWS_IAM methods, then the resource and identity policies
+(SPEC section 9's table for the partner API, in process)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from botocore.credentials import Credentials
+
+from .conftest import (
+    CONSUMER,
+    CONSUMER_SESSION,
+    CONSUMER_VPC,
+    MTLS_HOST,
+    NOW,
+    OUTSIDE,
+    PROXY_VPC,
+    Gateway,
+    deny_body,
+    seen_upstream,
+    sign,
+)
+
+OTHER_TEAM = Credentials(
+    "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "IQoJb3JpZ2luX2VjEXAMPLE/local-other-team-session",
+)
+OTHER_TEAM_SESSION = "arn:aws:sts::444444444444:assumed-role/other-team/other-team-cli"
+
+
+def test_the_consumer_role_reads_through_its_endpoint(gateway: Gateway) -> None:
+    seen_upstream(gateway.call("GET", "/prod/dogs", headers=sign("GET", "/prod/dogs"),
+                               client=CONSUMER_VPC))  # fmt: skip
+    entry = gateway.last_log()
+    # $context.identity.userArn of a role's temporary credentials: the assumed-role session
+    assert (entry["principal"], entry["status"], entry["resourcePath"]) == (
+        CONSUMER_SESSION,
+        200,
+        "/dogs",
+    )
+
+
+def test_unsigned_is_missing_authentication_token(gateway: Gateway) -> None:
+    response = gateway.call(
+        "GET", "/prod/dogs", headers={"Host": "partnerap1.execute-api.us-east-1.amazonaws.com"},
+        client=CONSUMER_VPC,
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert response.content == b'{"message":"Missing Authentication Token"}'
+
+
+@pytest.mark.parametrize(
+    "credentials, at, error_type, message",
+    [
+        (
+            Credentials(CONSUMER.access_key, "wrong-secret", CONSUMER.token),
+            NOW,
+            "InvalidSignatureException",
+            "The request signature we calculated does not match",
+        ),
+        (
+            Credentials("AKIAUNKNOWNEXAMPLE00", "s", None),
+            NOW,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        (
+            Credentials(CONSUMER.access_key, CONSUMER.secret_key, None),  # token left out
+            NOW,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        (CONSUMER, NOW - timedelta(minutes=6), "InvalidSignatureException", "Signature expired"),
+    ],
+    ids=["wrong-secret", "unknown-key", "no-session-token", "skewed-clock"],
+)
+def test_bad_signatures_get_api_gateways_answers(
+    gateway: Gateway, credentials: Credentials, at: object, error_type: str, message: str
+) -> None:
+    headers = sign("GET", "/prod/dogs", credentials=credentials, at=at)  # type: ignore[arg-type]
+    response = gateway.call("GET", "/prod/dogs", headers=headers, client=CONSUMER_VPC)
+    assert response.status_code == 403
+    assert response.headers["x-amzn-errortype"] == error_type
+    assert response.json()["message"].startswith(message)
+
+
+def test_another_role_is_not_allowed_by_the_resource_policy(gateway: Gateway) -> None:
+    """The deny message names the caller's session; nothing denies it explicitly, nothing
+    allows it: the answer has no "with an explicit deny"."""
+    headers = sign("GET", "/prod/dogs", credentials=OTHER_TEAM)
+    response = gateway.call("GET", "/prod/dogs", headers=headers, client=CONSUMER_VPC)
+    assert response.status_code == 403
+    assert response.headers["x-amzn-errortype"] == "AccessDeniedException"
+    assert response.json() == deny_body(
+        OTHER_TEAM_SESSION, "GET", "partnerap1/prod/{M}/dogs", explicit=False
+    )
+
+
+def test_the_consumer_from_another_vpc_is_explicitly_denied(gateway: Gateway) -> None:
+    headers = sign("GET", "/prod/dogs")
+    response = gateway.call("GET", "/prod/dogs", headers=headers, client=PROXY_VPC)
+    assert response.status_code == 403
+    assert response.json() == deny_body(
+        CONSUMER_SESSION, "GET", "partnerap1/prod/{M}/dogs", explicit=True
+    )
+
+
+@pytest.mark.parametrize("client", [PROXY_VPC, CONSUMER_VPC], ids=["proxy-vpc", "consumer-vpc"])
+def test_the_mtls_policy_admits_only_the_proxys_endpoint(
+    gateway: Gateway, client: tuple[str, int]
+) -> None:
+    response = gateway.call("GET", "/prod/dogs", headers={"Host": MTLS_HOST}, client=client)
+    if client == PROXY_VPC:
+        seen_upstream(response)
+    else:
+        assert response.status_code == 403
+        assert response.json() == deny_body(
+            "anonymous", "GET", "mtlsapi001/prod/{M}/dogs", explicit=True
+        )
+
+
+def test_the_public_api_has_no_policy(gateway: Gateway) -> None:
+    seen_upstream(gateway.call("POST", "/todo", client=OUTSIDE, content=b"data=x"))

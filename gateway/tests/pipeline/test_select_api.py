@@ -1,0 +1,62 @@
+"""Stage 1, select_api: the API by host name, `x-apigw-api-id`, or the default API."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import CONSUMER_VPC, OUTSIDE, PROXY_VPC, Gateway, seen_upstream
+
+
+@pytest.mark.parametrize(
+    "headers, client, api_id",
+    [
+        ({}, OUTSIDE, "globalapi1"),  # default_api
+        ({"Host": "globalapi1.execute-api.us-east-1.amazonaws.com"}, OUTSIDE, "globalapi1"),
+        ({"Host": "mtlsapi001.execute-api.us-east-1.amazonaws.com"}, PROXY_VPC, "mtlsapi001"),
+        # a VPC endpoint's own DNS name: the vpce part of the name is ignored
+        (
+            {"Host": "mtlsapi001-vpce-01111111111111111.execute-api.us-east-1.amazonaws.com"},
+            PROXY_VPC,
+            "mtlsapi001",
+        ),
+        ({"x-apigw-api-id": "mtlsapi001"}, PROXY_VPC, "mtlsapi001"),
+    ],
+    ids=["default", "host", "private-host", "vpce-host", "api-id-header"],
+)
+def test_the_api_is_chosen_by_host_then_header_then_default(
+    gateway: Gateway, headers: dict[str, str], client: tuple[str, int], api_id: str
+) -> None:
+    path = "/dogs" if api_id == "globalapi1" else "/prod/dogs"
+    seen_upstream(gateway.call("GET", path, headers=headers, client=client))
+    assert gateway.last_log()["apiId"] == api_id
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "nosuchapi1.execute-api.us-east-1.amazonaws.com"},
+        {"Host": "mtlsapi001.execute-api.eu-west-1.amazonaws.com"},  # another region
+        {"x-apigw-api-id": "nosuchapi1"},
+    ],
+    ids=["unknown-host", "other-region", "unknown-header"],
+)
+def test_an_unknown_api_is_forbidden(gateway: Gateway, headers: dict[str, str]) -> None:
+    response = gateway.call("GET", "/prod/dogs", headers=headers, client=CONSUMER_VPC)
+    assert response.status_code == 403
+    assert response.content == b'{"message":"Forbidden"}'
+    assert response.headers["x-amzn-errortype"] == "ForbiddenException"
+    assert response.headers["content-type"] == "application/json"
+    assert len(response.headers["x-amzn-requestid"]) == 36
+    assert gateway.last_log()["apiId"] is None
+    assert gateway.last_log()["status"] == 403
+
+
+def test_rest_and_http_apis_send_their_own_id_headers(gateway: Gateway) -> None:
+    http = gateway.call("GET", "/dogs")
+    assert "apigw-requestid" in http.headers
+    assert "x-amzn-requestid" not in http.headers
+    rest = gateway.call(
+        "GET", "/prod/dogs", headers={"x-apigw-api-id": "mtlsapi001"}, client=PROXY_VPC
+    )
+    assert {"x-amzn-requestid", "x-amz-apigw-id"} <= set(rest.headers)
+    assert "apigw-requestid" not in rest.headers
