@@ -1,13 +1,11 @@
-"""Real servers for the gateway tests: the providers and the gateway as subprocesses, an echo
-server in a thread. Everything listens on loopback; readiness is polled, never slept for."""
+"""Real servers for the gateway tests: the providers and the gateway as subprocesses (devstack's
+launcher), an echo server in a thread. Everything listens on loopback; readiness is polled, never
+slept for."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from devstack.ports import free_ports
+from devstack.processes import stop_process
+from devstack.ready import wait_until_ready as wait_until_ready  # for tests polling a server
+from devstack.stack import DOG_NAMES, running_stack, spawn
 
 TESTS = Path(__file__).resolve().parent
 TEST_CONFIG = TESTS / "data" / "gateway-test.yaml"
@@ -28,65 +30,13 @@ STREAM_CHUNKS, STREAM_INTERVAL = 40, 0.1  # /stream: 4 s of body in 64 KiB chunk
 STREAMS_SENT: list[int] = []  # chunks each /stream answer wrote before it ended
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(
-    url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(
-                f"{process.args} exited with {process.returncode} before {url} answered"
-            )
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError as exc:
-            last = exc
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} not ready after {timeout} s: {last!r}")
+def start_dog_names(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Dog Names on `port`, ready, its output appended to `log` (the flaky provider's)."""
+    return spawn(DOG_NAMES, port, log_path=log).wait_ready().process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def start_dog_names(port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dog_names"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    wait_until_ready(f"http://127.0.0.1:{port}/health", process)
-    return process
-
-
-def start_todo(port: int, db_path: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "TODO_DB_PATH": str(db_path),
-        "WEB_CONCURRENCY": "2",
-    }
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "todo"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    wait_until_ready(f"http://127.0.0.1:{port}/health", process)
-    return process
+    stop_process(process)
 
 
 class _EchoHandler(BaseHTTPRequestHandler):
@@ -204,41 +154,25 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, echo_server: str) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("stack")
-    dog_port, todo_port, gateway_port, flaky_port = (free_port() for _ in range(4))
-    processes = [
-        start_dog_names(dog_port, logs / "dog-names.log"),
-        start_todo(todo_port, logs / "todo.db", logs / "todo.log"),
-    ]
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(gateway_port),
-        "GATEWAY_CONFIG": str(TEST_CONFIG),
-        "DOG_NAMES_HOST": f"127.0.0.1:{dog_port}",
-        "TODO_HOST": f"127.0.0.1:{todo_port}",
-        "FLAKY_HOST": f"127.0.0.1:{flaky_port}",
-        "ECHO_HOST": echo_server,
-    }
-    gateway_log = logs / "gateway.log"
-    try:
-        with gateway_log.open("ab") as out:
-            gateway = subprocess.Popen(
-                [sys.executable, "-m", "gateway"], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        processes.append(gateway)
-        url = f"http://127.0.0.1:{gateway_port}"
-        wait_until_ready(f"{url}/__gateway/health", gateway)
+    dog_port, todo_port, gateway_port, flaky_port = free_ports(4)
+    with running_stack(
+        log_dir=logs,  # dog-names.log, todo.log, gateway.log (the gateway's access log)
+        dog_names_port=dog_port,
+        todo_port=todo_port,
+        gateway_port=gateway_port,
+        todo_db=logs / "todo.db",
+        todo_workers=2,
+        gateway_config=TEST_CONFIG,
+        gateway_env={"FLAKY_HOST": f"127.0.0.1:{flaky_port}", "ECHO_HOST": echo_server},
+    ) as running:
         yield Stack(
-            gateway_url=url,
-            dog_names_host=f"127.0.0.1:{dog_port}",
-            todo_host=f"127.0.0.1:{todo_port}",
+            gateway_url=running.gateway.base_url,
+            dog_names_host=running.dog_names.address,
+            todo_host=running.todo.address,
             flaky_port=flaky_port,
             log_dir=logs,
-            gateway_log=gateway_log,
+            gateway_log=logs / "gateway.log",
         )
-    finally:
-        for process in reversed(processes):
-            stop(process)
 
 
 def client_from(source_address: str, **kwargs: object) -> httpx.Client:

@@ -67,12 +67,6 @@ def test_bodies_and_types(
     assert (answer.status, answer.body, answer.error_type) == (status, body, error_type)
 
 
-@pytest.mark.parametrize("http_api", [False, True])
-def test_route_not_found_by_api_type(http_api: bool) -> None:
-    expected = errors.NotFound if http_api else errors.MissingAuthenticationToken
-    assert type(errors.route_not_found(http_api=http_api)) is expected
-
-
 def test_rest_413_is_plain_text_from_the_front_end() -> None:
     answer = errors.RequestTooLarge().answer(http_api=False)
     assert (answer.status, answer.body, answer.content_type) == (

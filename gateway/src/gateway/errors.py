@@ -64,10 +64,6 @@ class NotFound(GatewayError):
     rest = _json_answer(404, '{"message":"Not Found"}')
 
 
-def route_not_found(*, http_api: bool) -> GatewayError:
-    return NotFound() if http_api else MissingAuthenticationToken()
-
-
 class AccessDenied(GatewayError):
     """Resource (or identity) policy denied; `message` from `gateway.policy.denial_message`.
     Note the capital M of "Message" in this one body."""

@@ -75,11 +75,11 @@ class Exchange:
     api: Api | None = None
     # attribute_endpoint
     attribution: Attribution | None = None
-    # route: the path below the stage (dot segments resolved), the match, and whether the body
-    # must be read before authorization (a signature covers it)
+    # route: the path below the stage (dot segments resolved), the match, and whether the
+    # request carries SigV4 (a header or presigned query parameters)
     path: str | None = None
     match: RouteMatch | None = None
-    needs_body: bool = False
+    signed: bool = False
     # limit_body
     body: bytes | None = None
     # authorize

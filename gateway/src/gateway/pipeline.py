@@ -125,11 +125,12 @@ class Pipeline:
             raise NotFound() if api.http_api else Forbidden()
         ex.path = path
         ex.match = api.routes.match(ex.method, path)
+        ex.signed = has_sigv4(ex.headers, ex.raw_query)
         if ex.match is not None:
             return
         if api.http_api:
             raise NotFound()
-        if not _signed(ex) and api.resource_policy is None:
+        if not ex.signed and api.resource_policy is None:
             raise MissingAuthenticationToken()
 
     # 4. Throttling ------------------------------------------------------------------------------
@@ -159,10 +160,9 @@ class Pipeline:
         path it has no resource for (observed: the answer is the signature's error)."""
         target = ex.target
         iam_route = target is not None and target.iam_auth
-        signed = _signed(ex)
-        if iam_route and not signed:
+        if iam_route and not ex.signed:
             raise MissingAuthenticationToken()
-        if not signed or not (iam_route or ex.match is None):
+        if not ex.signed or not (iam_route or ex.match is None):
             return
         body = ex.body or b""
         try:
@@ -296,10 +296,6 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 def _api(ex: Exchange) -> Api:
     assert ex.api is not None, "select_api runs first"
     return ex.api
-
-
-def _signed(ex: Exchange) -> bool:
-    return has_sigv4(ex.headers, ex.raw_query)
 
 
 def _stage_key(api_id: str, stage: str) -> str:
