@@ -51,14 +51,10 @@ unit: install ## unit and integration tests (no Docker)
 
 test: lint unit e2e ## everything CI runs: lint, unit tests, end-to-end tests
 
-# Natively, without Docker: the gateway on 127.0.0.1:8080 in front of both providers.
-run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, natively (Ctrl-C stops all)
-	@mkdir -p data
-	@trap 'kill $$dn $$td $$gw 2>/dev/null; wait 2>/dev/null' INT TERM EXIT; \
-	HOST=127.0.0.1 PORT=8081 $(BIN)/python -m dog_names & dn=$$!; \
-	HOST=127.0.0.1 PORT=8082 TODO_DB_PATH=data/todo.db $(BIN)/python -m todo & td=$$!; \
-	HOST=127.0.0.1 PORT=8080 $(BIN)/python -m gateway & gw=$$!; \
-	wait -n
+# Natively, without Docker: the gateway on 127.0.0.1:8080 in front of both providers
+# (tools/devstack; `python -m devstack --help` for the ports and the database).
+run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, natively; Ctrl-C stops all (GATEWAY_PORT=, DOG_NAMES_PORT=, TODO_PORT=)
+	$(BIN)/python -m devstack
 
 invoke: ## invoke the consumer Lambda through its emulator URL (after `make up`)
 	@curl -sS --fail-with-body -d '{}' http://127.0.0.1:$${LAMBDA_PORT:-9000}/2015-03-31/functions/function/invocations | python3 -m json.tool

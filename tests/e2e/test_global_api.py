@@ -113,3 +113,26 @@ def test_host_is_outside_every_vpc(public_api: httpx.Client) -> None:
     response = public_api.get("/prod/dogs", headers={"x-apigw-api-id": MTLS_API_ID})
     assert response.status_code == 403, response.text
     assert response.json() == {"message": "Forbidden"}
+
+
+def test_ordinary_use_is_not_throttled(public_api: httpx.Client) -> None:
+    """No throttling configured: API Gateway's account default (10,000 requests/s, burst 5,000)
+    is all that applies, so 600 quick sequential calls all pass."""
+    statuses = {public_api.get("/dogs").status_code for _ in range(600)}
+    assert statuses == {200}
+
+
+@pytest.mark.parametrize("size", [200 * 1024, 2 * 1024 * 1024], ids=["200KB", "2MB"])
+@pytest.mark.parametrize("api", ["public_api", "mtls_api"])
+def test_todos_413_for_a_large_body_reaches_the_caller(
+    request: pytest.FixtureRequest, api: str, size: int
+) -> None:
+    """ToDo refuses a body over its 64 KiB limit before reading it; the caller gets ToDo's answer
+    through the gateway (HTTP API) and through the proxy and the mtls REST API, and nothing is
+    stored."""
+    client: httpx.Client = request.getfixturevalue(api)
+    before = client.get("/todo").json()
+    response = client.post("/todo", data={"data": "x" * size})
+    assert response.status_code == 413, response.text
+    assert response.json() == {"message": "Request body is larger than 65536 bytes"}
+    assert client.get("/todo").json() == before

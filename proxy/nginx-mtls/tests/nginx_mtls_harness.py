@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -23,6 +22,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from devstack.ports import free_port
 
 PROXY_DIR = Path(__file__).resolve().parent.parent
 ENTRYPOINT = PROXY_DIR / "entrypoint.sh"
@@ -38,12 +39,6 @@ def nginx_serial(serial_number: int) -> str:
     (so a serial whose first byte is below 0x10 keeps its leading zero)."""
     digits = f"{serial_number:X}"
     return digits.rjust(len(digits) + len(digits) % 2, "0")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:

@@ -1,13 +1,13 @@
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from devstack.ports import free_port
+from devstack.processes import stop_process
+from devstack.ready import wait_until_ready
 from dog_names import Settings, create_app
 from dog_names.names import Kennel
 from fastapi import FastAPI
@@ -35,26 +35,6 @@ def kennel() -> Kennel:
     return Kennel.from_package_data()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # polling interval, not a readiness guess
-    raise TimeoutError(f"{url} not healthy after {timeout}s")
-
-
 class ServedApp:
     def __init__(self, base_url: str, stdout_path: Path, stderr_path: Path) -> None:
         self.base_url = base_url
@@ -65,7 +45,7 @@ class ServedApp:
 @pytest.fixture
 def served_app(tmp_path: Path) -> Iterator[ServedApp]:
     """`python -m dog_names` as a real uvicorn process on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "info"}
     stdout_path, stderr_path = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
@@ -74,12 +54,7 @@ def served_app(tmp_path: Path) -> Iterator[ServedApp]:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(f"{base_url}/health", proc)
+        wait_until_ready(f"{base_url}/health", proc, 20.0, name="dog_names", log=stderr_path)
         yield ServedApp(base_url, stdout_path, stderr_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)

@@ -1,7 +1,6 @@
 """Smoke test: `python -m dog_names` served by a real uvicorn process."""
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from devstack.ports import free_port
 from dog_names import Settings, create_app
 from dog_names.names import Dog, Gender, Kennel
 
@@ -65,9 +65,7 @@ def broken_server() -> Iterator[str]:
         Settings(host="127.0.0.1", port=8080, log_level="info"),
         kennel=_BrokenKennel({"male": ("Max",), "female": ("Luna",)}),
     )
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="critical", access_log=False
     )

@@ -1,15 +1,15 @@
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from devstack.ports import free_port
+from devstack.processes import stop_process
+from devstack.ready import wait_until_ready
 from flask import Flask
 from flask.testing import FlaskClient
 from todo import create_app
@@ -51,18 +51,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Gunicorn:
     """`python -m todo` (gunicorn, several workers) as a real process group on a loopback port."""
 
     def __init__(self, workdir: Path, db_path: Path, workers: int) -> None:
         self.workdir = workdir
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.stdout_path = workdir / "stdout.log"
         self.stderr_path = workdir / "stderr.log"
@@ -86,35 +80,15 @@ class Gunicorn:
                 stderr=err,
                 start_new_session=True,  # its own process group: teardown reaches every worker
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited with {self.proc.returncode}: {self.stderr_path.read_text()}"
-                )
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling interval, not a readiness guess
-        raise TimeoutError(f"gunicorn not healthy after {timeout}s")
+        url = f"{self.base_url}/health"
+        wait_until_ready(url, self.proc, timeout, name="gunicorn", log=self.stderr_path)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """`sig` to the master, SIGKILL to the group after 20 s; afterwards no worker of the
+        group outlives its master (after a SIGKILL, for instance)."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        # No worker of the group may outlive its master (after a SIGKILL, for instance).
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_process(self.proc, timeout=20, first_signal=sig)
         self.proc = None
 
 

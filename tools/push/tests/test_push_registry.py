@@ -5,16 +5,17 @@ Needs the Docker engine (`.ci/docker-up.sh`) and Debian's `docker-registry` pack
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from devstack.ports import free_port
+from devstack.processes import stop_process
+from devstack.ready import wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -47,12 +48,6 @@ class PushRun:
     def line(self, name: str) -> PushedLine:
         [line] = [p for p in self.lines if p.name == name]
         return line
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _docker(*args: str) -> str:
@@ -119,7 +114,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's docker-registry (distribution 2.8) on a free loopback port, in a temp dir."""
     assert REGISTRY_BINARY.exists(), "apt-get install -y docker-registry"
     workdir = tmp_path_factory.mktemp("registry")
-    port = _free_port()
+    port = free_port()
     config = workdir / "config.yml"
     config.write_text(
         "version: 0.1\n"
@@ -132,25 +127,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(REGISTRY_BINARY), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (workdir / "registry.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the registry did not answer within 30 s"
-            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/v2/"
+        wait_until_ready(url, process, 30, name="docker-registry", log=workdir / "registry.log")
         yield f"127.0.0.1:{port}"
     finally:
         _untag_everything_from(f"127.0.0.1:{port}/")
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         log.close()
 
 
