@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from botocore.credentials import Credentials
+from gateway.exchange import Exchange, RequestIds
 
 from .conftest import (
     CONSUMER,
@@ -27,6 +28,7 @@ OTHER_TEAM = Credentials(
     "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
     "IQoJb3JpZ2luX2VjEXAMPLE/local-other-team-session",
 )
+CONSUMER_ROLE = "arn:aws:iam::444444444444:role/consumer-lambda"
 OTHER_TEAM_SESSION = "arn:aws:sts::444444444444:assumed-role/other-team/other-team-cli"
 
 
@@ -123,3 +125,27 @@ def test_the_mtls_policy_admits_only_the_proxys_endpoint(
 
 def test_the_public_api_has_no_policy(gateway: Gateway) -> None:
     seen_upstream(gateway.call("POST", "/todo", client=OUTSIDE, content=b"data=x"))
+
+
+def test_a_role_session_has_the_keys_aws_gives_it(gateway: Gateway) -> None:
+    """IAM User Guide, "AWS global condition context keys" and "Principal key values": for an
+    assumed role aws:PrincipalArn is the role's ARN, aws:userid `role-id:session-name`, and
+    aws:username is not present."""
+    app = gateway.app.pipeline
+
+    async def never() -> dict[str, object]:
+        raise AssertionError
+
+    ex = Exchange(
+        method="GET", raw_path="/prod/dogs", raw_query="", headers=[], source_ip="127.0.4.10",
+        receive=never, send=never, started=0.0, request_time=NOW,  # type: ignore[arg-type]
+        ids=RequestIds.new(), api=app.apis["partnerap1"], path="/dogs",
+        identity=app.identities[CONSUMER.access_key],
+    )  # fmt: skip
+    ctx = app.request_context(ex)
+    assert ctx.principal_arn == CONSUMER_SESSION
+    assert (
+        ctx.condition_keys["aws:PrincipalArn"] == "arn:aws:iam::444444444444:role/consumer-lambda"
+    )
+    assert ctx.condition_keys["aws:userid"] == "AROAEXAMPLECONSUMER01:consumer-lambda"
+    assert ctx.condition_keys["aws:username"] is None
