@@ -18,6 +18,7 @@ GATEWAY_CONFIG = ROOT / "gateway" / "config" / "gateway.yaml"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
+
 @contextmanager
 def running_stack() -> Iterator[Stack]:
     """The three processes, ready, their logs and ToDo's database in a temporary directory;
