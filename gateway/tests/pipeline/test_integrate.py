@@ -114,3 +114,14 @@ def test_integration_failures_by_api_type(
     assert (response.status_code, response.content) == http
     assert gateway.last_log()["status"] == http[0]
     assert isinstance(gateway.last_log()["integrationLatency"], int)
+
+
+def test_rest_request_parameters_map_path_and_stage_variable(test_gateway: Gateway) -> None:
+    """echo-rest's `/items/{id}`: `integration.request.path.id` from `method.request.path.id`
+    (the value as received, still encoded) and a header from `stageVariables.stageLabel`."""
+    response = test_gateway.call(
+        "GET", "/test/items/abc%20def", headers={"x-apigw-api-id": "echorest01"}
+    )
+    seen = seen_upstream(response)
+    assert seen["path"] == "/things/abc%20def"
+    assert seen["headers"]["x-stage"] == "the-test-stage"
