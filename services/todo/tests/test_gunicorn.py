@@ -1,8 +1,9 @@
 """`python -m todo` as a real gunicorn with 4 workers on one SQLite file."""
 
+import asyncio
 import json
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -139,3 +140,38 @@ def test_chunked_bodies_are_held_to_the_size_limit(
         else:
             assert got == answer
             assert http.get("/todo").json() == []
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024, 8 * 1024 * 1024], ids=["2MB", "8MB"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_still_writing_a_large_body_gets_the_413(
+    gunicorn: Any, size: int, chunked: bool
+) -> None:
+    """The sync worker closes the connection after its answer; were the rest of the body left
+    unread, the close would reset the connection and the client, still writing, would lose the
+    413 (a connection error instead). The body is read and thrown away first (lingering close,
+    RFC 9112 section 9.6): the client gets the answer, and nothing is stored."""
+    gunicorn.start()
+    body = b"data=" + b"x" * size
+
+    async def post_three_times() -> list[httpx.Response]:
+        # The gateway's own client: httpx's async stack, which writes the whole body first.
+        async with httpx.AsyncClient(base_url=gunicorn.base_url, timeout=10.0) as http:
+            return [
+                await http.post(
+                    "/todo",
+                    content=_async_chunked(body) if chunked else body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                for _ in range(3)
+            ]
+
+    for response in asyncio.run(post_three_times()):
+        assert response.status_code == 413
+        assert response.json() == {"message": OVER_LIMIT}
+    assert httpx.get(gunicorn.base_url + "/todo").json() == []
+
+
+async def _async_chunked(body: bytes, size: int = 65536) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]

@@ -2,7 +2,7 @@
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Blueprint, Request, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -50,12 +50,36 @@ def _read_body(req: Request) -> bytes:
     """
     limit = req.max_content_length
     if limit is not None and req.content_length is not None and req.content_length > limit:
-        raise RequestEntityTooLarge()  # whatever the content type
+        _refuse_too_large(req)  # whatever the content type
     body = req.get_data(cache=True)
     if limit is not None and req.content_length is None and len(body) >= limit:
         if req.environ["wsgi.input"].read(1):
-            raise RequestEntityTooLarge()
+            _refuse_too_large(req)
     return body
+
+
+# How much of a refused body is read (and thrown away) before the 413 goes out: API Gateway's own
+# payload limit, so anything the gateway forwards.
+DRAIN_LIMIT = 10 * 1024 * 1024
+DRAIN_CHUNK = 64 * 1024
+
+
+def _refuse_too_large(req: Request) -> NoReturn:
+    """413, after reading the rest of the body (up to DRAIN_LIMIT) without keeping it.
+
+    gunicorn's sync worker closes the connection after the response; a close with unread bytes
+    in the socket sends a TCP reset, and a reset can destroy the answer before the client (the
+    gateway, still writing the body) reads it: it would get a connection error instead of this
+    413. Reading the body first is the "lingering close" of RFC 9112 section 9.6.
+    """
+    stream = req.environ["wsgi.input"]
+    drained = 0
+    while drained < DRAIN_LIMIT:
+        chunk = stream.read(min(DRAIN_CHUNK, DRAIN_LIMIT - drained))
+        if not chunk:
+            break
+        drained += len(chunk)
+    raise RequestEntityTooLarge()
 
 
 def read_data(req: Request, max_length: int) -> str:
