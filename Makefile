@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PARTS := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml gateway/pyproject.toml tools/*/pyproject.toml))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint format unit test run up down logs certs e2e invoke push bench
+.PHONY: help install lint format unit test run up down logs certs e2e e2e-default e2e-aws-like invoke push bench
 
 # The compose stack. Base images are build arguments: the official ones by default; where no
 # registry is reachable .ci/docker-up.sh builds local ones and records them in $(IMAGES_ENV).
@@ -26,8 +26,20 @@ endif
 # How long `up` waits for every container to report healthy (builds come before the wait).
 WAIT_TIMEOUT ?= 180
 
+# Which stack `up`, `down` and `logs` run: docker-compose.yml alone, or with PROFILE=aws-like the
+# override file too (two ToDo replicas on DynamoDB behind a load balancer). docker compose reads
+# COMPOSE_FILE, as do the end-to-end tests' own compose calls.
+DEFAULT_STACK := docker-compose.yml
+AWS_LIKE_STACK := docker-compose.yml:docker-compose.aws-like.yml
+PROFILE ?=
+ifeq ($(PROFILE),aws-like)
+export COMPOSE_FILE := $(AWS_LIKE_STACK)
+else ifneq ($(PROFILE),)
+$(error PROFILE=$(PROFILE) names no stack: leave it empty for the default one, or use aws-like)
+endif
+
 help: ## list the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml $(PARTS:%=%/pyproject.toml) $(wildcard $(PARTS:%=%/requirements.txt))
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,9 +63,10 @@ unit: install ## unit and integration tests (no Docker)
 
 test: lint unit e2e ## everything CI runs: lint, unit tests, end-to-end tests
 
-# Natively, without Docker: the gateway on 127.0.0.1:8080 in front of both providers
+# Natively, without Docker: the gateway on 127.0.0.1:8080 in front of both providers and the
+# widgets API's two functions
 # (tools/devstack; `python -m devstack --help` for the ports and the database).
-run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, natively; Ctrl-C stops all (GATEWAY_PORT=, DOG_NAMES_PORT=, TODO_PORT=)
+run: install ## gateway 127.0.0.1:8080, Dog Names :8081, ToDo :8082, the widgets API's functions :8083/:8084, natively; Ctrl-C stops all (GATEWAY_PORT=, DOG_NAMES_PORT=, TODO_PORT=, WIDGETS_PORT=, AUTHORIZER_PORT=)
 	$(BIN)/python -m devstack
 
 invoke: ## invoke the consumer Lambda through its emulator URL (after `make up`)
@@ -67,7 +80,7 @@ push: install ## push the deployable images to ECR under the git revision (REGIS
 
 # ./certs is made by the user first: Docker would create a missing bind-mount source as root,
 # and certgen hands the CA and client files to the directory's owner.
-up: ## build and start the stack, wait until every container is healthy
+up: ## build and start the stack, wait until every container is healthy (PROFILE=aws-like: two ToDo replicas on DynamoDB behind a load balancer)
 	mkdir -p certs
 	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT)
 
@@ -77,19 +90,34 @@ down: ## stop the stack (keeps the ToDo volume; `make down DOWN_ARGS=-v` drops i
 logs: ## follow the stack's logs
 	$(COMPOSE) logs -f --tail=100
 
-certs: install ## create the local CA and certificates in ./certs (natively; `make up` does it too)
-	$(BIN)/python -m certgen --out certs
+certs: install ## create the local CA and certificates in ./certs, and the widgets API's shared secret (natively; `make up` does it too)
+	$(BIN)/python -m certgen --out certs --token-secret certs/authorizer/token
 
-# The stack is always torn down (volumes too), and its logs are shown when anything failed.
-# E2E_ARGS go to pytest, e.g. `make e2e E2E_ARGS='-k mtls -x'`.
-e2e: install ## start the stack, run the end-to-end tests against it, tear it down
-	@mkdir -p certs; status=0; \
+# One stack at a time: started, tested, always torn down (volumes too), its state and logs shown
+# when anything failed. $(1): the compose files, $(2): what pytest runs. E2E_ARGS go to pytest,
+# e.g. `make e2e E2E_ARGS='-k mtls -x'`; E2E_STACKS picks the stacks (`make e2e E2E_STACKS=aws-like`).
+define e2e_stage
+	@mkdir -p certs; status=0; export COMPOSE_FILE='$(1)'; \
 	trap '$(COMPOSE) down -v --remove-orphans' EXIT; \
 	$(COMPOSE) up -d --build --wait --wait-timeout $(WAIT_TIMEOUT) || status=$$?; \
-	if [ $$status -eq 0 ]; then $(BIN)/pytest tests/e2e tools/push/tests -m e2e $(E2E_ARGS) || status=$$?; fi; \
+	if [ $$status -eq 0 ]; then $(BIN)/pytest $(2) $(E2E_ARGS) || status=$$?; fi; \
 	if [ $$status -ne 0 ]; then \
-		echo "e2e failed ($$status): state and logs of the stack follow"; \
+		echo "e2e failed ($$status): state and logs of the stack ($(1)) follow"; \
 		$(COMPOSE) ps -a; \
 		$(COMPOSE) logs --no-color --timestamps --tail=200; \
 	fi; \
 	exit $$status
+endef
+
+E2E_STACKS ?= default aws-like
+# One stack at a time: both publish the same ports.
+.NOTPARALLEL: e2e
+
+e2e: install $(E2E_STACKS:%=e2e-%) ## each stack in turn (the default one, then aws-like): start it, run its end-to-end tests, tear it down
+
+e2e-default: install ## the default stack: tests/e2e and the `make push` test
+	$(call e2e_stage,$(DEFAULT_STACK),tests/e2e tools/push/tests -m "e2e and not aws_like")
+
+# The public API's own tests run here too: the same contract through the NLB, on DynamoDB.
+e2e-aws-like: install ## the aws-like stack: replicas, the load balancer, DynamoDB, the public API
+	$(call e2e_stage,$(AWS_LIKE_STACK),tests/e2e/test_aws_like.py tests/e2e/test_global_api.py -m e2e)

@@ -27,8 +27,10 @@ PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 # Packages of the bases. NGINX: the server and envsubst (gettext-base) for the proxy's config
 # template; its entrypoint and healthcheck need only bash, getent, sed and sort besides, which
-# every Debian minbase has. A change of a list rebuilds that base (the list is the image's label).
-NGINX_PACKAGES=nginx,libnginx-mod-http-headers-more-filter,ca-certificates,gettext-base
+# every Debian minbase has. The same Debian base carries haproxy for the aws-like stack's load
+# balancer (proxy/nlb), so that no third base is built. A change of a list rebuilds that base
+# (the list is the image's label).
+NGINX_PACKAGES=nginx,libnginx-mod-http-headers-more-filter,ca-certificates,gettext-base,haproxy
 PYTHON_PACKAGES=python3,python3-venv,ca-certificates
 BASE_LABEL=org.private-apis.base-packages
 

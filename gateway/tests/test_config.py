@@ -9,7 +9,7 @@ import pytest
 import yaml
 from gateway.apis import load_apis, load_identities
 from gateway.app import GatewayApp
-from gateway.integration import RequestValues, upstream_url
+from gateway.integration import HttpProxyIntegration, RequestValues, upstream_url
 from gateway.sigv4 import Identity
 
 from gateway.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, substitute_env
@@ -56,6 +56,7 @@ def test_default_config_for_native_runs() -> None:
         "global": "globalapi1",
         "partner": "partnerap1",
         "mtls": "mtlsapi001",
+        "widgets": "widgetsap1",
     }
     assert config.apis["global"].stage_variables == {}
     assert config.apis["partner"].stage_variables == {
@@ -71,14 +72,24 @@ def test_default_config_for_native_runs() -> None:
         "apivpc": (None, {DOG_LISTENER: "127.0.0.1:8081", TODO_LISTENER: "127.0.0.1:8082"}),
     }
     # No throttling configured: the account-level default applies (the throttler's business).
-    assert [a.throttling.stage_limit() for a in config.apis.values()] == [None, None, None]
-    assert [a.throttling.methods for a in config.apis.values()] == [{}, {}, {}]
+    assert [a.throttling.stage_limit() for a in config.apis.values()] == [None] * 4
+    assert [a.throttling.methods for a in config.apis.values()] == [{}] * 4
     assert [(e.id, e.subnets) for e in config.vpc_endpoints] == [
         ("vpce-01111111111111111", [ipaddress.ip_network("127.0.1.0/24")]),
         ("vpce-04444444444444444", [ipaddress.ip_network("127.0.4.0/24")]),
     ]
     assert config.openapi_path("partner") == REPO / "api" / "partner.yaml"
-    assert [a.forward_client_cert_headers for a in config.apis.values()] == [False, False, True]
+    assert [a.forward_client_cert_headers for a in config.apis.values()] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    # the widgets API's functions: their native processes (`make run`)
+    assert {arn: f.endpoint for arn, f in config.lambda_functions.items()} == {
+        "arn:aws:lambda:us-east-1:111111111111:function:widgets": "http://127.0.0.1:8083",
+        "arn:aws:lambda:us-east-1:111111111111:function:token-authorizer": "http://127.0.0.1:8084",
+    }
 
 
 def test_environment_overrides_hosts_and_subnets() -> None:
@@ -108,9 +119,10 @@ def test_default_apis_load() -> None:
         ("global", True, False, False),
         ("partner", False, True, True),
         ("mtls", False, True, False),
+        ("widgets", False, False, False),
     ]
     assert apis["globalapi1"].resource_policy is None
-    assert [len(a.routes.routes) for a in apis.values()] == [5, 5, 5]
+    assert [len(a.routes.routes) for a in apis.values()] == [5, 5, 5, 1]
     identities, policies = load_identities(config)
     assert set(identities) == {"AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"}
     assert len(policies["arn:aws:iam::444444444444:role/consumer-lambda"]) == 1
@@ -359,10 +371,16 @@ def load_edited_apis(tmp_path: Path, *edits: tuple[tuple[Any, ...], Any]) -> dic
 
 
 def targets(apis: dict[str, Any]) -> dict[str, dict[str, str | None]]:
-    return {
-        api.name: {r.resource_path: r.data.integration.target for r in api.routes.routes}
+    """Where each API's http_proxy integrations lead (the widgets API has Lambda ones only)."""
+    found = {
+        api.name: {
+            r.resource_path: r.data.integration.target
+            for r in api.routes.routes
+            if isinstance(r.data.integration, HttpProxyIntegration)
+        }
         for api in apis.values()
     }
+    return {name: routes for name, routes in found.items() if routes}
 
 
 def test_every_private_integration_resolves_to_its_provider() -> None:

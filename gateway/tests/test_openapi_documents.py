@@ -102,7 +102,7 @@ def test_private_endpoint_configuration(name: str, types: list[str]) -> None:
 #   listener ARN" as its uri (.../developerguide/http-api-develop-integrations-private.html);
 #   stage variables serve in HTTP integration URIs, Lambda function ARNs and credentials only
 #   (.../developerguide/http-api-stages.stage-variables-reference.html), so connectionId is an id.
-KINDS = {"global.yaml": "http", "partner.yaml": "rest", "mtls.yaml": "rest"}
+KINDS = {"global.yaml": "http", "partner.yaml": "rest", "mtls.yaml": "rest", "widgets.yaml": "rest"}
 PROVIDERS = {"/dogs": "dog-names", "/todo": "todo"}  # resource prefix -> provider
 LISTENER_ARN = re.compile(
     r"^arn:aws:elasticloadbalancing:us-east-1:111111111111:"

@@ -7,6 +7,8 @@ from gateway.policy import (
     Decision,
     PolicyError,
     RequestContext,
+    Rule,
+    authorization,
     authorize,
     denial_message,
     evaluate,
@@ -1001,3 +1003,77 @@ def test_resource_policy_naming_a_role_allows_its_session():
     assert denial_message(request(principal=SESSION), EXPLICIT_DENY).startswith(
         f"User: {SESSION} is not authorized"
     )
+
+
+# --- the rule that decided and the deciding statements (the access log, `check`) --------------
+
+RULE_CASES = [
+    # without IAM auth only the resource policy counts
+    (request(principal=None), RP_ALLOW, [], False, Rule.ALLOWED, ["resource:Statement[0]"]),
+    (request(principal=None), RP_DENY, [], False, Rule.EXPLICIT_DENY, ["resource:Statement[0]"]),
+    (request(principal=None), RP_SILENT, [], False, Rule.NO_ALLOW, []),
+    # same account: either allows (table A)
+    (SAME_ACCOUNT_CALLER, RP_SILENT, [IDENTITY_ALLOW], True, Rule.ALLOWED,
+     ["identity[0]:Statement[0]"]),
+    (SAME_ACCOUNT_CALLER, RP_ALLOW, [IDENTITY_SILENT], True, Rule.ALLOWED,
+     ["resource:Statement[0]"]),
+    (SAME_ACCOUNT_CALLER, RP_SILENT, [IDENTITY_SILENT], True, Rule.NO_ALLOW, []),
+    # another account: both must allow (table B)
+    (CROSS_ACCOUNT_CALLER, RP_ALLOW, [IDENTITY_SILENT, IDENTITY_ALLOW], True, Rule.ALLOWED,
+     ["resource:Statement[0]", "identity[1]:Statement[0]"]),
+    (CROSS_ACCOUNT_CALLER, RP_ALLOW, [IDENTITY_SILENT], True, Rule.CROSS_ACCOUNT_NEEDS_BOTH,
+     ["resource:Statement[0]"]),
+    (CROSS_ACCOUNT_CALLER, RP_SILENT, [IDENTITY_ALLOW], True, Rule.CROSS_ACCOUNT_NEEDS_BOTH,
+     ["identity[0]:Statement[0]"]),
+    (CROSS_ACCOUNT_CALLER, None, [IDENTITY_ALLOW], True, Rule.CROSS_ACCOUNT_NEEDS_BOTH,
+     ["identity[0]:Statement[0]"]),
+    (CROSS_ACCOUNT_CALLER, RP_SILENT, [IDENTITY_SILENT], True, Rule.NO_ALLOW, []),
+    # an explicit deny in either wins, and only the Denies decided
+    (CROSS_ACCOUNT_CALLER, RP_ALLOW, [IDENTITY_DENY], True, Rule.EXPLICIT_DENY,
+     ["identity[0]:Statement[0]"]),
+    (SAME_ACCOUNT_CALLER, RP_DENY, [IDENTITY_ALLOW, IDENTITY_DENY], True, Rule.EXPLICIT_DENY,
+     ["resource:Statement[0]", "identity[1]:Statement[0]"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ctx", "resource_policy", "identity", "iam_auth", "rule", "deciding"), RULE_CASES
+)
+def test_authorization_says_which_rule_and_statements_decided(
+    ctx, resource_policy, identity, iam_auth, rule, deciding
+):
+    """IAM User Guide, "Policy evaluation logic" ("An explicit deny in any of the policies
+    overrides the allow"; within one account "If either the identity-based policy or the
+    resource-based policy ... allows the request and the other doesn't, the request is still
+    allowed") and "Cross-account policy evaluation logic" (the identity-based policy of the
+    trusted account and the resource-based policy must both allow)."""
+    decided = authorization(
+        resource_policy=resource_policy,
+        identity_policies=identity,
+        ctx=ctx,
+        api_account=API_ACCOUNT,
+        iam_auth=iam_auth,
+    )
+    assert (decided.rule, decided.deciding_statements()) == (rule, deciding)
+    assert decided.decision is authorize(
+        resource_policy=resource_policy,
+        identity_policies=identity,
+        ctx=ctx,
+        api_account=API_ACCOUNT,
+        iam_auth=iam_auth,
+    )
+    assert (decided.decision is ALLOW) == (rule is Rule.ALLOWED)
+
+
+def test_deciding_statements_are_named_by_sid_else_index():
+    named = policy(
+        allow(Sid="ReadAll", Resource="*"),
+        deny(Resource=f"{ARN_PREFIX}/prod/GET/dogs/*"),
+        deny(Sid="NoMales", Resource=f"{ARN_PREFIX}/*/GET/dogs/males"),
+    )
+    decided = authorization(
+        resource_policy=named, identity_policies=[], ctx=request(), api_account=API_ACCOUNT,
+        iam_auth=False,
+    )  # fmt: skip
+    assert decided.deciding_statements() == ["resource:Statement[1]", "resource:NoMales"]
+    assert [s.label for s in decided.resource.applying] == ["ReadAll", "Statement[1]", "NoMales"]

@@ -8,8 +8,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gateway.policy import Rule
+
 if TYPE_CHECKING:
     from gateway.exchange import Exchange
+
+# `policyDecision`: the rule of `gateway.policy.authorization` that decided.
+POLICY_DECISIONS = {
+    Rule.ALLOWED: "Allow",
+    Rule.EXPLICIT_DENY: "ExplicitDeny",
+    Rule.NO_ALLOW: "ImplicitDeny",
+    Rule.CROSS_ACCOUNT_NEEDS_BOTH: "CrossAccountNeedsBoth",
+}
 
 
 def write_json_line(entry: dict[str, Any]) -> None:
@@ -22,7 +32,7 @@ class AccessLog:
         self._sink = sink
 
     def record(self, ex: Exchange) -> None:
-        api = ex.api
+        api, decided = ex.api, ex.authorization
         self._sink(
             {
                 "requestId": ex.ids.request_id,
@@ -39,6 +49,9 @@ class AccessLog:
                 "vpceId": ex.attribution.vpce_id if ex.attribution else None,
                 "principal": ex.caller_arn,
                 "errorMessage": ex.error_message,
+                # not $context variables: the policy decision, never in the response
+                "policyDecision": POLICY_DECISIONS[decided.rule] if decided else None,
+                "decidingStatements": decided.deciding_statements() if decided else None,
                 # $context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm
                 "requestTime": ex.request_time.strftime("%d/%b/%Y:%H:%M:%S %z"),
                 "userAgent": ex.header("user-agent"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from gateway.authorizers import AUTHORIZER_KEY, LambdaAuthorizer
 from gateway.config import (
     ApiConfig,
     ApiKind,
@@ -17,6 +18,7 @@ from gateway.config import (
     VpcLink,
 )
 from gateway.integration import LISTENER_ARN, HttpProxyIntegration, IntegrationError
+from gateway.lambda_proxy import AwsProxyIntegration, bind_function
 from gateway.policy import Policy, PolicyError, expand_execute_api_shorthand, parse_policy
 from gateway.routing import ANY_METHOD, Route, RouteTable
 from gateway.sigv4 import Identity
@@ -24,14 +26,16 @@ from gateway.sigv4 import Identity
 OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 ANY_METHOD_KEY = "x-amazon-apigateway-any-method"
 SIGV4_AUTHTYPE = "awssigv4"
+BINARY_MEDIA_TYPES_KEY = "x-amazon-apigateway-binary-media-types"
 
 
 @dataclass(frozen=True)
 class Target:
     """What a route leads to."""
 
-    integration: HttpProxyIntegration
+    integration: HttpProxyIntegration | AwsProxyIntegration
     iam_auth: bool
+    authorizer: LambdaAuthorizer | None = None  # a Lambda authorizer (REST APIs)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Api:
     routes: RouteTable
     resource_policy: Policy | None
     forwards_client_cert: bool
+    binary_media_types: tuple[str, ...] = ()  # x-amazon-apigateway-binary-media-types
 
     @property
     def stage_in_path(self) -> bool:
@@ -68,26 +73,32 @@ def load_apis(config: GatewayConfig) -> dict[str, Api]:
     """Every configured API by id; ConfigError names the file and the element at fault."""
     apis = {}
     for name, api_config in config.apis.items():
-        path = config.openapi_path(name)
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(
-                f"apis.{name}.openapi: cannot read {path}: {exc.strerror or exc}"
-            ) from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"apis.{name}.openapi: {path} is not valid YAML: {exc}") from exc
-        try:
-            apis[api_config.id] = build_api(
-                name,
-                api_config,
-                document,
-                region=config.region,
-                vpc_links=config.vpc_links_of(name),
-            )
-        except (IntegrationError, PolicyError, ValueError) as exc:
-            raise ConfigError(f"apis.{name} ({path}): {exc}") from exc
+        apis[api_config.id] = load_api(config, name)
     return apis
+
+
+def load_api(config: GatewayConfig, name: str) -> Api:
+    """The configured API `name`; ConfigError names the file and the element at fault."""
+    path = config.openapi_path(name)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"apis.{name}.openapi: cannot read {path}: {exc.strerror or exc}"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"apis.{name}.openapi: {path} is not valid YAML: {exc}") from exc
+    try:
+        return build_api(
+            name,
+            config.apis[name],
+            document,
+            region=config.region,
+            vpc_links=config.vpc_links_of(name),
+            functions={arn: f.endpoint for arn, f in config.lambda_functions.items()},
+        )
+    except (IntegrationError, PolicyError, ValueError) as exc:
+        raise ConfigError(f"apis.{name} ({path}): {exc}") from exc
 
 
 def build_api(
@@ -97,15 +108,20 @@ def build_api(
     *,
     region: str,
     vpc_links: Mapping[str, tuple[str, VpcLink]] | None = None,
+    functions: Mapping[str, str] | None = None,
 ) -> Api:
     """The API `name` as the gateway serves it. `vpc_links`: the VPC links it sees, by id, with
-    the configuration field of each (`GatewayConfig.vpc_links_of`)."""
+    the configuration field of each (`GatewayConfig.vpc_links_of`); `functions`: the local
+    endpoint of each Lambda function ARN (`lambda_functions`)."""
     if not isinstance(document, Mapping) or not isinstance(document.get("paths"), Mapping):
         raise ValueError("not an OpenAPI document with paths")
     http_api = cfg.kind is ApiKind.HTTP
     _check_endpoint_type(document, cfg)
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
     default_security = document.get("security")
+    authorizers = _Authorizers(
+        schemes, http_api=http_api, stage_variables=cfg.stage_variables, functions=functions or {}
+    )
     routes = []
     for resource_path, item in document["paths"].items():
         if not isinstance(item, Mapping):
@@ -121,27 +137,46 @@ def build_api(
             raw_integration = operation.get("x-amazon-apigateway-integration")
             if not isinstance(raw_integration, Mapping):
                 raise ValueError(f"{where}: no x-amazon-apigateway-integration")
-            integration = HttpProxyIntegration.from_openapi(
-                raw_integration, http_api=http_api, where=f"{where}.x-amazon-apigateway-integration"
-            )
+            integration: HttpProxyIntegration | AwsProxyIntegration
+            if str(raw_integration.get("type", "")).lower() == "aws_proxy":
+                integration = AwsProxyIntegration.from_openapi(
+                    raw_integration,
+                    http_api=http_api,
+                    where=f"{where}.x-amazon-apigateway-integration",
+                )
+            else:
+                integration = HttpProxyIntegration.from_openapi(
+                    raw_integration,
+                    http_api=http_api,
+                    where=f"{where}.x-amazon-apigateway-integration",
+                )
             missing = integration.stage_variables_used() - set(cfg.stage_variables)
             if missing:
                 raise ValueError(
                     f"{where}: uses stage variable(s) {', '.join(sorted(missing))}"
                     f" that apis.{name}.stage_variables does not define"
                 )
-            integration = _bind(
-                integration,
-                resource_path,
-                name=name,
-                cfg=cfg,
-                http_api=http_api,
-                vpc_links=vpc_links or {},
-                where=f"{where}.x-amazon-apigateway-integration",
-            )
+            if isinstance(integration, AwsProxyIntegration):
+                arn, endpoint = bind_function(
+                    integration.function,
+                    cfg.stage_variables,
+                    functions or {},
+                    f"{where}.x-amazon-apigateway-integration",
+                )
+                integration = integration.bind(function_arn=arn, endpoint=endpoint)
+            else:
+                integration = _bind(
+                    integration,
+                    resource_path,
+                    name=name,
+                    cfg=cfg,
+                    http_api=http_api,
+                    vpc_links=vpc_links or {},
+                    where=f"{where}.x-amazon-apigateway-integration",
+                )
             security = operation.get("security", default_security) or []
-            iam = _uses_sigv4(security, schemes, where)
-            routes.append(Route(resource_path, method, Target(integration, iam)))
+            iam, authorizer = _security(security, schemes, authorizers, where)
+            routes.append(Route(resource_path, method, Target(integration, iam, authorizer)))
     table = RouteTable(routes, http_api=http_api)
     _check_throttle_keys(cfg, table)
     return Api(
@@ -156,6 +191,7 @@ def build_api(
         routes=table,
         resource_policy=_resource_policy(document, cfg, region),
         forwards_client_cert=cfg.forward_client_cert_headers,
+        binary_media_types=_binary_media_types(document),
     )
 
 
@@ -230,18 +266,66 @@ def _check_endpoint_type(document: Mapping[str, Any], cfg: ApiConfig) -> None:
         )
 
 
-def _uses_sigv4(security: Any, schemes: Mapping[str, Any], where: str) -> bool:
+class _Authorizers:
+    """The document's Lambda authorizers, each parsed and bound to its function once."""
+
+    def __init__(
+        self,
+        schemes: Mapping[str, Any],
+        *,
+        http_api: bool,
+        stage_variables: Mapping[str, str],
+        functions: Mapping[str, str],
+    ) -> None:
+        self._schemes = schemes
+        self._http_api = http_api
+        self._stage_variables = stage_variables
+        self._functions = functions
+        self._built: dict[str, LambdaAuthorizer] = {}
+
+    def get(self, name: str) -> LambdaAuthorizer:
+        if name not in self._built:
+            where = f"components.securitySchemes.{name}"
+            authorizer = LambdaAuthorizer.from_scheme(
+                name, self._schemes[name], http_api=self._http_api, where=where
+            )
+            arn, endpoint = bind_function(
+                authorizer.function,
+                self._stage_variables,
+                self._functions,
+                f"{where}.{AUTHORIZER_KEY}",
+            )
+            self._built[name] = authorizer.bind(function_arn=arn, endpoint=endpoint)
+        return self._built[name]
+
+
+def _security(
+    security: Any, schemes: Mapping[str, Any], authorizers: _Authorizers, where: str
+) -> tuple[bool, LambdaAuthorizer | None]:
+    """(AWS_IAM, the Lambda authorizer) of an operation's security requirement: awsSigv4, or a
+    scheme with x-amazon-apigateway-authorizer (authtype custom), or none."""
     for requirement in security:
         for scheme_name in requirement or {}:
             scheme = schemes.get(scheme_name)
             if scheme is None:
                 raise ValueError(f"{where}: security scheme {scheme_name!r} is not defined")
+            if AUTHORIZER_KEY in scheme:
+                return False, authorizers.get(scheme_name)
             if str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == SIGV4_AUTHTYPE:
-                return True
+                return True, None
             raise ValueError(
-                f"{where}: security scheme {scheme_name!r} is not supported locally (only awsSigv4)"
+                f"{where}: security scheme {scheme_name!r} is not supported locally"
+                f" (awsSigv4, or a Lambda authorizer with {AUTHORIZER_KEY})"
             )
-    return False
+    return False, None
+
+
+def _binary_media_types(document: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = document.get(BINARY_MEDIA_TYPES_KEY) or []
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ValueError(f"{BINARY_MEDIA_TYPES_KEY} must be a list of media types")
+    # API Gateway stores "~1" for "/" in some exports; OpenAPI documents may carry either.
+    return tuple(t.replace("~1", "/") for t in raw)
 
 
 def _resource_policy(document: Mapping[str, Any], cfg: ApiConfig, region: str) -> Policy | None:

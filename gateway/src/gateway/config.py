@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from gateway.integration import LISTENER_ARN, VPC_LINK_ID
+from gateway.lambda_proxy import FUNCTION_ARN
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "gateway.yaml"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -228,6 +229,33 @@ class IdentityConfig(_Model):
         return self
 
 
+_ENDPOINT = re.compile(r"^https?://[^/?#\s]+/?$")
+
+
+class LambdaFunction(_Model):
+    """Where a function's Lambda Invoke API answers locally: `lambda_rie`'s invoke URL of its
+    container (or native process). The gateway calls it with boto3's Lambda client."""
+
+    endpoint: str = Field(description="http(s)://host:port, e.g. http://127.0.0.1:9101")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if not _ENDPOINT.fullmatch(value):
+            raise ValueError(f"{value!r}: expected http(s)://host:port, e.g. http://widgets:8080")
+        return value.rstrip("/")
+
+
+def _check_function_arns(functions: dict[str, LambdaFunction]) -> dict[str, LambdaFunction]:
+    for arn in functions:
+        if not FUNCTION_ARN.fullmatch(arn):
+            raise ValueError(
+                f"{arn!r} is not a Lambda function ARN"
+                " (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>])"
+            )
+    return functions
+
+
 class GatewayConfig(_Model):
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     default_api: str | None = None
@@ -236,9 +264,13 @@ class GatewayConfig(_Model):
     vpc_endpoints: list[VpcEndpoint] = Field(default_factory=list)
     vpc_links: dict[str, VpcLink] = Field(default_factory=dict)
     identities: list[IdentityConfig] = Field(default_factory=list)
+    lambda_functions: dict[str, LambdaFunction] = Field(
+        default_factory=dict, description="function ARN -> its local Invoke API endpoint"
+    )
     base_dir: Path = Path(".")
 
     _vpc_link_ids = field_validator("vpc_links")(_check_vpc_link_ids)
+    _function_arns = field_validator("lambda_functions")(_check_function_arns)
 
     @model_validator(mode="after")
     def _consistent(self) -> GatewayConfig:

@@ -112,6 +112,41 @@ class IntegrationTimeout(GatewayError):
     http = _json_answer(503, '{"message":"Service Unavailable"}')
 
 
+# Lambda authorizers (REST APIs). The answers are API Gateway's default gateway responses
+# UNAUTHORIZED, ACCESS_DENIED and AUTHORIZER_CONFIGURATION_ERROR; their sources are cited in
+# gateway/tests/pipeline/test_lambda_authorizers.py.
+
+
+class Unauthorized(GatewayError):
+    """No token (or a missing identity source), a token the identityValidationExpression
+    refuses, or an authorizer function that failed with the message `Unauthorized`."""
+
+    rest = _json_answer(401, '{"message":"Unauthorized"}', "UnauthorizedException")
+
+
+class AuthorizerDenied(GatewayError):
+    """The authorizer's policy denies the method (explicitly), or allows it nowhere and no
+    resource policy allows it either. Capital M, as in AccessDenied."""
+
+    def __init__(self, *, explicit: bool) -> None:
+        message = "User is not authorized to access this resource"
+        if explicit:
+            message += " with an explicit deny"
+        super().__init__(message)
+        body = json.dumps({"Message": message}, separators=(",", ":")).encode()
+        self.rest = Answer(403, body, message, "AccessDeniedException")
+
+
+class AuthorizerConfigurationError(GatewayError):
+    """The authorizer function could not be called, failed (other than `Unauthorized`), timed out
+    or answered with something that is not an authorizer's output. The body carries no message;
+    `reason` goes to the access log's errorMessage."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.rest = Answer(500, b'{"message":null}', reason, "AuthorizerConfigurationException")
+
+
 class ClientGone(Exception):
     """The caller went away: nobody is left to answer (logged with status 499 when it happened
     before the response started)."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gateway.apis import Api, Target
+    from gateway.authorizer_output import Authorized
+    from gateway.policy import Authorization
     from gateway.routing import RouteMatch
     from gateway.sigv4 import Identity
     from gateway.vpce import Attribution
@@ -82,8 +84,10 @@ class Exchange:
     signed: bool = False
     # limit_body
     body: bytes | None = None
-    # authorize
+    # authorize: the caller, and the policy decision with its rule and deciding statements
     identity: Identity | None = None
+    authorization: Authorization | None = None
+    authorizer: Authorized | None = None  # authorize_lambda: the Lambda authorizer's output
     # integrate / the answer
     response_started: bool = False
     status: int = 0

@@ -33,6 +33,8 @@ _PATH_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+)\}")
 _TARGET = re.compile(r"^integration\.request\.(path|querystring|header)\.(.+)$")
 _SOURCE = re.compile(r"^method\.request\.(path|querystring|header)\.(.+)$")
 _STAGE_SOURCE = re.compile(r"^stageVariables\.([A-Za-z0-9_]+)$")
+# $context.authorizer.<key>: the Lambda authorizer's principalId and context (REST APIs)
+_AUTHORIZER_SOURCE = re.compile(r"^context\.authorizer\.([A-Za-z0-9_]+)$")
 _LITERAL = re.compile(r"^'(.*)'$")
 # HTTP API parameter mapping values: `$name` or `${name}` among static text.
 _MAPPING_VARIABLE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z][A-Za-z0-9_.]*)")
@@ -63,6 +65,7 @@ class RequestValues:
     path: Mapping[str, str] = field(default_factory=dict)
     query: Sequence[tuple[str, str]] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    authorizer: Mapping[str, str] = field(default_factory=dict)  # $context.authorizer.*
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ class HttpProxyIntegration:
                     f"{where}: requestParameters key {target!r} is not supported"
                 )
             if not isinstance(source, str) or not (
-                _SOURCE.match(source) or _STAGE_SOURCE.match(source) or _LITERAL.match(source)
+                _SOURCE.match(source)
+                or _STAGE_SOURCE.match(source)
+                or _AUTHORIZER_SOURCE.match(source)
+                or _LITERAL.match(source)
             ):
                 raise IntegrationError(
                     f"{where}: requestParameters value {source!r} is not supported"
@@ -314,6 +320,8 @@ def _source_value(
         return literal[1]
     if stage := _STAGE_SOURCE.match(source):
         return stage_variables.get(stage[1])
+    if authorizer := _AUTHORIZER_SOURCE.match(source):
+        return values.authorizer.get(authorizer[1])
     match = _SOURCE.match(source)
     if match is None:
         return None

@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -31,9 +30,12 @@ from gateway.errors import (
     TooManyRequests,
 )
 from gateway.exchange import Exchange, Receive
+from gateway.facts import Caller, request_context
 from gateway.headers import upstream_request_headers
 from gateway.integration import IntegrationError, RequestValues, upstream_url
-from gateway.policy import Decision, RequestContext, authorize, denial_message
+from gateway.lambda_proxy import AwsProxyIntegration
+from gateway.lambdas import LambdaCalls
+from gateway.policy import Decision, RequestContext, authorization, denial_message
 from gateway.proxy import Upstream, UpstreamRequest
 from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
 from gateway.sigv4 import SigV4Error, has_sigv4, verify_sigv4
@@ -66,6 +68,7 @@ class Pipeline:
         self.throttler = _throttler(config)
         self.clock = clock
         self.upstream = Upstream(transport=transport)
+        self.lambdas = LambdaCalls(region=config.region, clock=clock)  # authorizers, aws_proxy
         self.stages: tuple[Stage, ...] = (
             self.select_api,
             self.attribute_endpoint,
@@ -84,6 +87,7 @@ class Pipeline:
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
+        self.lambdas.close()
 
     # 1. API -------------------------------------------------------------------------------------
 
@@ -180,18 +184,28 @@ class Pipeline:
             raise SignatureRejected(exc.status, exc.error_type, exc.message) from exc
 
     async def authorize_lambda(self, ex: Exchange) -> None:
-        """Where Lambda authorizers run: after SigV4, before the resource policy. No route has
-        one yet (apis.py refuses security schemes other than awsSigv4 when it loads a document)."""
+        """A route's Lambda authorizer (`gateway.lambdas`): the resource policy's explicit deny
+        first, then the authorizer (its result cached by identity), then its policy with the
+        resource policy, by the Developer Guide's tables. What it returns is kept for
+        `$context.authorizer.*`; authorize_policy then has nothing left to judge."""
+        target = ex.target
+        if target is None or target.authorizer is None:
+            return
+        ex.authorizer = await self.lambdas.authorize(
+            ex, _api(ex), target.authorizer, ctx=self.request_context(ex)
+        )
 
     async def authorize_policy(self, ex: Exchange) -> None:
         """The resource policy (and, with IAM auth, the caller's identity policies). An explicit
         deny is answered even on a path with no resource; otherwise a miss is answered now."""
+        if ex.authorizer is not None:
+            return  # authorize_lambda judged the resource policy with the authorizer's policy
         api = _api(ex)
         iam_route = ex.target is not None and ex.target.iam_auth
         if api.resource_policy is not None or iam_route:
             ctx = self.request_context(ex)
             identity = ex.identity
-            decision = authorize(
+            ex.authorization = authorization(
                 resource_policy=api.resource_policy,
                 identity_policies=self.identity_policies.get(identity.principal_arn, [])
                 if identity
@@ -200,6 +214,7 @@ class Pipeline:
                 api_account=api.account,
                 iam_auth=iam_route,
             )
+            decision = ex.authorization.decision
             if decision is Decision.EXPLICIT_DENY or (
                 decision is not Decision.ALLOW and ex.match is not None
             ):
@@ -208,41 +223,32 @@ class Pipeline:
             raise MissingAuthenticationToken()
 
     def request_context(self, ex: Exchange) -> RequestContext:
-        """The facts a policy is judged on: the caller, the method ARN and the condition keys
-        API Gateway offers."""
-        api, identity, now = _api(ex), ex.identity, self.clock()
-        keys: dict[str, Any] = {
-            "aws:SourceIp": ex.source_ip,
-            "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": int(now.timestamp()),
-            "aws:SecureTransport": False,  # TLS ends at the mTLS proxy; the gateway speaks HTTP
-            "aws:UserAgent": ex.header("user-agent"),
-            "aws:Referer": ex.header("referer"),
-        }
-        if ex.attribution is not None:
-            keys["aws:SourceVpce"] = ex.attribution.vpce_id
-            keys["aws:SourceVpc"] = ex.attribution.vpc_id
-            keys["aws:VpcSourceIp"] = ex.source_ip
-        if identity is not None:
-            # A role session's aws:PrincipalArn is the role's ARN, not the session's.
-            keys["aws:PrincipalArn"] = identity.principal_arn
-            keys["aws:userid"] = identity.user_id
-            keys["aws:username"] = identity.username
-        return RequestContext(
-            principal_arn=ex.caller_arn,
-            principal_account=identity.account if identity else None,
-            action="execute-api:Invoke",
-            resource=api.execute_api_arn(ex.method, unquote(ex.path or "/")),
-            condition_keys=keys,
+        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools)."""
+        attribution = ex.attribution
+        return request_context(
+            api=_api(ex),
+            method=ex.method,
+            path=ex.path or "/",
+            caller=Caller.of(ex.identity) if ex.identity is not None else None,
+            source_ip=ex.source_ip,
+            vpce_id=attribution.vpce_id if attribution else None,
+            vpc_id=attribution.vpc_id if attribution else None,
+            user_agent=ex.header("user-agent"),
+            referer=ex.header("referer"),
+            now=self.clock(),
         )
 
     # 7. Integration -----------------------------------------------------------------------------
 
     async def integrate(self, ex: Exchange) -> None:
-        """Call the route's http_proxy integration and relay its answer to the caller."""
+        """Call the route's integration and relay its answer to the caller: a Lambda function
+        (aws_proxy, `gateway.lambdas`) or an HTTP backend (http_proxy)."""
         api, target, match = _api(ex), ex.target, ex.match
         assert target is not None and match is not None  # authorize_policy answered a miss
         integration = target.integration
+        if isinstance(integration, AwsProxyIntegration):
+            await self.lambdas.proxy(ex, api, integration, ex.authorizer)
+            return
         try:
             url, extra_headers = upstream_url(
                 integration,
@@ -252,6 +258,7 @@ class Pipeline:
                     path=match.path_params,
                     query=parse_qsl(ex.raw_query, keep_blank_values=True),
                     headers=dict(ex.headers),
+                    authorizer=ex.authorizer.output.context_variables() if ex.authorizer else {},
                 ),
                 raw_query=ex.raw_query,
             )

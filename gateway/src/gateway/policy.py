@@ -27,16 +27,27 @@ from gateway.conditions import (
 )
 
 __all__ = [
+    "Authorization",
     "Decision",
+    "Outcome",
     "Policy",
     "PolicyError",
     "RequestContext",
+    "Rule",
     "Statement",
+    "action_applies",
+    "authorization",
     "authorize",
     "denial_message",
     "evaluate",
     "expand_execute_api_shorthand",
+    "outcome",
     "parse_policy",
+    "principal_applies",
+    "principal_names",
+    "request_values",
+    "resource_applies",
+    "resource_pattern_hit",
 ]
 
 VERSIONS = ("2012-10-17", "2008-10-17")  # only 2012-10-17 has policy variables
@@ -57,6 +68,15 @@ class Decision(enum.Enum):
     ALLOW = "Allow"
     EXPLICIT_DENY = "ExplicitDeny"
     IMPLICIT_DENY = "ImplicitDeny"
+
+
+class Rule(enum.Enum):
+    """Which rule of API Gateway's authorization decided (`authorization`)."""
+
+    ALLOWED = "allowed"
+    EXPLICIT_DENY = "explicit deny"
+    NO_ALLOW = "no allow"
+    CROSS_ACCOUNT_NEEDS_BOTH = "cross-account needs both"
 
 
 class PolicyError(ValueError):
@@ -92,11 +112,60 @@ class Statement:
     not_resource: bool
     conditions: tuple[Condition, ...]
 
+    @property
+    def label(self) -> str:
+        """How messages and the access log name it: its Sid, else `Statement[<index>]`."""
+        return self.sid if self.sid else f"Statement[{self.index}]"
+
 
 @dataclass(frozen=True)
 class Policy:
     version: str
     statements: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One policy's decision and the statements that applied to the request."""
+
+    decision: Decision
+    applying: tuple[Statement, ...]
+
+    @property
+    def allows(self) -> tuple[Statement, ...]:
+        return tuple(s for s in self.applying if s.effect == "Allow")
+
+    @property
+    def denies(self) -> tuple[Statement, ...]:
+        return tuple(s for s in self.applying if s.effect == "Deny")
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """`authorization`'s answer: the decision, the rule that gave it, and each policy's outcome
+    (`resource` None: the API has no resource policy; `identity` empty without IAM auth)."""
+
+    decision: Decision
+    rule: Rule
+    resource: Outcome | None
+    identity: tuple[Outcome, ...]
+
+    def deciding_statements(self) -> list[str]:
+        """The statements the decision rests on, as `resource:<label>` and
+        `identity[<n>]:<label>` (`Statement.label`): the Denies that applied for an explicit
+        deny, the Allows that granted for an allow; across accounts, when only one of the two
+        policies allows, that policy's Allows (the other policy has none); else none."""
+        if self.rule is Rule.NO_ALLOW:
+            return []
+        deny = self.rule is Rule.EXPLICIT_DENY
+
+        def pick(o: Outcome) -> tuple[Statement, ...]:
+            return o.denies if deny else o.allows
+
+        labels = [f"resource:{s.label}" for s in pick(self.resource)] if self.resource else []
+        for n, identity in enumerate(self.identity):
+            labels.extend(f"identity[{n}]:{s.label}" for s in pick(identity))
+        return labels
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -259,32 +328,37 @@ def expand_execute_api_shorthand(
 
 
 def evaluate(policy: Policy, ctx: RequestContext, *, require_principal: bool = True) -> Decision:
+    """One policy's decision (`outcome` without the statements)."""
+    return outcome(policy, ctx, require_principal=require_principal).decision
+
+
+def outcome(policy: Policy, ctx: RequestContext, *, require_principal: bool = True) -> Outcome:
     """One policy: EXPLICIT_DENY if a Deny statement applies, else ALLOW if an Allow statement
-    applies, else IMPLICIT_DENY.
+    applies, else IMPLICIT_DENY; with the statements that applied.
 
     require_principal=True (resource policies): a statement without Principal/NotPrincipal never
     applies. False (identity policies): such a statement applies to the caller it is attached to.
     Leftover `execute-api:/` shorthand resolves against the API named in ctx.resource (a resource
     policy only ever governs its own API, so this equals expanding it on save).
     """
-    context = _context_values(ctx)
+    context = request_values(ctx)
     variables = policy.version == "2012-10-17"
     # A variable of the caller's identity that the request lacks (aws:username of a role, any of
     # them for an anonymous caller) switches its statement off, Allow or Deny. Any other variable
     # without a value is a null policy value that positive operators never match and negated ones
     # always match (see gateway.conditions): a Deny whose StringNotEquals compares with an unset
     # tag denies.
-    applying = [
+    applying = tuple(
         s for s in policy.statements if _applies(s, ctx, context, variables, require_principal)
-    ]
+    )
     if any(s.effect == "Deny" for s in applying):
-        return Decision.EXPLICIT_DENY
+        return Outcome(Decision.EXPLICIT_DENY, applying)
     if applying:
-        return Decision.ALLOW
-    return Decision.IMPLICIT_DENY
+        return Outcome(Decision.ALLOW, applying)
+    return Outcome(Decision.IMPLICIT_DENY, applying)
 
 
-def _context_values(ctx: RequestContext) -> ContextValues:
+def request_values(ctx: RequestContext) -> ContextValues:
     """The request's condition keys; aws:PrincipalArn/aws:PrincipalAccount default from ctx."""
     context = normalize_context(ctx.condition_keys)
     if ctx.principal_arn:
@@ -326,22 +400,57 @@ def _applies(
     variables: bool,
     require_principal: bool,
 ) -> bool:
-    if statement.principals is None:
-        if require_principal:
-            return False
-    elif _principal_listed(statement, ctx) == statement.not_principal:
-        return False
-    action_hit = any(wildcard_match(a, ctx.action, ignore_case=True) for a in statement.actions)
-    if action_hit == statement.not_action:
-        return False
-    if variables and any(invalidates_statement(r, context) for r in statement.resources):
-        return False  # a variable of an identity the caller does not have: statement invalid
-    resource_hit = any(
-        _resource_match(r, ctx.resource, context, variables) for r in statement.resources
+    return (
+        principal_applies(statement, ctx, require_principal=require_principal)
+        and action_applies(statement, ctx)
+        and resource_applies(statement, ctx, context, variables=variables)
+        and all(c.evaluate(context, variables=variables) for c in statement.conditions)
     )
-    if resource_hit == statement.not_resource:
+
+
+# The elements of a statement, one predicate each: `evaluate` combines them with AND; the policy
+# tools (gateway.explain, gateway.analyze) report them one by one.
+
+
+def principal_applies(
+    statement: Statement, ctx: RequestContext, *, require_principal: bool
+) -> bool:
+    """Principal/NotPrincipal holds for the caller. A statement without either holds only in an
+    identity policy (require_principal=False): it applies to the caller it is attached to."""
+    if statement.principals is None:
+        return not require_principal
+    return _principal_listed(statement, ctx) != statement.not_principal
+
+
+def action_applies(statement: Statement, ctx: RequestContext) -> bool:
+    hit = any(wildcard_match(a, ctx.action, ignore_case=True) for a in statement.actions)
+    return hit != statement.not_action
+
+
+def resource_applies(
+    statement: Statement, ctx: RequestContext, context: ContextValues, *, variables: bool
+) -> bool:
+    """Resource/NotResource holds for the request's resource. A variable of an identity the
+    caller does not have makes the statement invalid: it holds for nothing."""
+    if variables and any(invalidates_statement(r, context) for r in statement.resources):
         return False
-    return all(c.evaluate(context, variables=variables) for c in statement.conditions)
+    hit = any(_resource_match(r, ctx.resource, context, variables) for r in statement.resources)
+    return hit != statement.not_resource
+
+
+def resource_pattern_hit(
+    statement: Statement, ctx: RequestContext, context: ContextValues, *, variables: bool
+) -> str | None:
+    """For the explanations: for Resource the first pattern that matches, for NotResource ""
+    when none does (the element holds); None when the element does not hold (invalidation by a
+    missing identity variable aside: `resource_applies` decides)."""
+    hit = next(
+        (r for r in statement.resources if _resource_match(r, ctx.resource, context, variables)),
+        None,
+    )
+    if statement.not_resource:
+        return "" if hit is None else None
+    return hit
 
 
 def _principal_listed(statement: Statement, ctx: RequestContext) -> bool:
@@ -372,6 +481,26 @@ def _principal_listed(statement: Statement, ctx: RequestContext) -> bool:
     session = _SESSION_ARN.fullmatch(ctx.principal_arn)
     role_listed = session is None or _session_of_listed_role(ctx.principal_arn, role_arns)
     return account_listed and ctx.principal_arn in entries and role_listed
+
+
+def principal_names(statement: Statement, ctx: RequestContext) -> list[tuple[str, str]]:
+    """The Principal/NotPrincipal entries that name the caller, each with how: "everyone" (`*`),
+    "account" (its account's root), "caller" (its ARN), "role" (the role of its session). For
+    the policy tools' explanations; `principal_applies` decides."""
+    named: list[tuple[str, str]] = []
+    account = _caller_account(ctx)
+    for entry in statement.principals or ():
+        if entry == "*":
+            named.append(("everyone", entry))
+        elif ctx.principal_arn is None:
+            continue
+        elif (m := _ROOT_ARN.fullmatch(entry)) is not None and m.group(1) == account:
+            named.append(("account", entry))
+        elif entry == ctx.principal_arn:
+            named.append(("caller", entry))
+        elif _ROLE_ARN.fullmatch(entry) and _session_of_listed_role(ctx.principal_arn, [entry]):
+            named.append(("role", entry))
+    return named
 
 
 def _session_of_listed_role(principal_arn: str, role_arns: list[str]) -> bool:
@@ -418,6 +547,24 @@ def authorize(
     api_account: str,
     iam_auth: bool,
 ) -> Decision:
+    """API Gateway's decision (`authorization` without the rule and the statements)."""
+    return authorization(
+        resource_policy=resource_policy,
+        identity_policies=identity_policies,
+        ctx=ctx,
+        api_account=api_account,
+        iam_auth=iam_auth,
+    ).decision
+
+
+def authorization(
+    *,
+    resource_policy: Policy | None,
+    identity_policies: Sequence[Policy],
+    ctx: RequestContext,
+    api_account: str,
+    iam_auth: bool,
+) -> Authorization:
     """Combine the resource policy and the caller's identity policies as API Gateway does.
 
     - Without IAM auth only the resource policy counts and it must allow explicitly. With no
@@ -428,19 +575,38 @@ def authorize(
       api_account): ALLOW if the resource policy OR an identity policy allows (a missing resource
       policy allows nothing). Other account: both must allow, so without a resource policy
       a cross-account caller is always IMPLICIT_DENY.
+
+    The rule: EXPLICIT_DENY, ALLOWED, NO_ALLOW (no policy that counts allows), or
+    CROSS_ACCOUNT_NEEDS_BOTH (another account's caller that only one of the two allows). IAM User
+    Guide, "Policy evaluation logic" and "Cross-account policy evaluation logic"; API Gateway
+    Developer Guide, "How API Gateway resource policies affect authorization workflow", tables A
+    and B.
     """
-    resource = evaluate(resource_policy, ctx) if resource_policy else Decision.IMPLICIT_DENY
+    rp = outcome(resource_policy, ctx) if resource_policy else None
+    resource = rp.decision if rp else Decision.IMPLICIT_DENY
     if not iam_auth:
-        return resource
-    identity = _combine([evaluate(p, ctx, require_principal=False) for p in identity_policies])
+        return Authorization(resource, _rule(resource), rp, ())
+    identities = tuple(outcome(p, ctx, require_principal=False) for p in identity_policies)
+    identity = _combine([o.decision for o in identities])
     if Decision.EXPLICIT_DENY in (resource, identity):
-        return Decision.EXPLICIT_DENY
+        return Authorization(Decision.EXPLICIT_DENY, Rule.EXPLICIT_DENY, rp, identities)
     allowed = (resource, identity)
     if _caller_account(ctx) == api_account:
-        granted = Decision.ALLOW in allowed
+        rule = Rule.ALLOWED if Decision.ALLOW in allowed else Rule.NO_ALLOW
+    elif allowed == (Decision.ALLOW, Decision.ALLOW):
+        rule = Rule.ALLOWED
     else:
-        granted = allowed == (Decision.ALLOW, Decision.ALLOW)
-    return Decision.ALLOW if granted else Decision.IMPLICIT_DENY
+        rule = Rule.CROSS_ACCOUNT_NEEDS_BOTH if Decision.ALLOW in allowed else Rule.NO_ALLOW
+    decision = Decision.ALLOW if rule is Rule.ALLOWED else Decision.IMPLICIT_DENY
+    return Authorization(decision, rule, rp, identities)
+
+
+def _rule(decision: Decision) -> Rule:
+    return {
+        Decision.ALLOW: Rule.ALLOWED,
+        Decision.EXPLICIT_DENY: Rule.EXPLICIT_DENY,
+        Decision.IMPLICIT_DENY: Rule.NO_ALLOW,
+    }[decision]
 
 
 def denial_message(ctx: RequestContext, decision: Decision) -> str:

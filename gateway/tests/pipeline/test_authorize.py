@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from botocore.credentials import Credentials
 from gateway.exchange import Exchange, RequestIds
+from gateway.vpce import Attribution
 
 from .conftest import (
     CONSUMER,
@@ -149,3 +150,36 @@ def test_a_role_session_has_the_keys_aws_gives_it(gateway: Gateway) -> None:
     )
     assert ctx.condition_keys["aws:userid"] == "AROAEXAMPLECONSUMER01:consumer-lambda"
     assert ctx.condition_keys["aws:username"] is None
+
+
+@pytest.mark.parametrize(
+    "vpce, expected",
+    [
+        (
+            Attribution("vpce-04444444444444444", "vpc-04444444444444444"),
+            {"aws:SourceVpce": "vpce-04444444444444444", "aws:VpcSourceIp": "127.0.4.10"},
+        ),
+        (None, {"aws:SourceIp": "127.0.4.10"}),
+    ],
+    ids=["through-an-endpoint", "outside"],
+)
+def test_the_network_keys_are_the_ones_aws_sets(
+    gateway: Gateway, vpce: Attribution | None, expected: dict[str, str]
+) -> None:
+    """IAM User Guide, "AWS global condition context keys": aws:SourceIp is "included in the
+    request context, except when the requester uses a VPC endpoint" (aws:VpcSourceIp then holds
+    the address); aws:SecureTransport is true, API Gateway serving HTTPS only."""
+    app = gateway.app.pipeline
+
+    async def never() -> dict[str, object]:
+        raise AssertionError
+
+    ex = Exchange(
+        method="GET", raw_path="/dogs", raw_query="", headers=[], source_ip="127.0.4.10",
+        receive=never, send=never, started=0.0, request_time=NOW,  # type: ignore[arg-type]
+        ids=RequestIds.new(), api=app.apis["globalapi1"], path="/dogs", attribution=vpce,
+    )  # fmt: skip
+    keys = app.request_context(ex).condition_keys
+    network = ("aws:SourceIp", "aws:SourceVpce", "aws:VpcSourceIp")
+    assert {k: keys[k] for k in network if keys.get(k) is not None} == expected
+    assert keys["aws:SecureTransport"] is True

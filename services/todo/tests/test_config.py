@@ -47,18 +47,105 @@ def test_test_config_ignores_the_environment(
         app.extensions["todo_store"].close()
 
 
-@pytest.mark.parametrize("backend", ["dynamodb", "mysql", ""])
+@pytest.mark.parametrize("backend", ["dynamo", "mysql", ""])
 def test_unknown_storage_is_a_startup_error(tmp_path: Path, backend: str) -> None:
     with pytest.raises(ConfigError) as raised:
         create_app({"TODO_STORAGE": backend, "TODO_DB_PATH": str(tmp_path / "t.db")})
     assert str(raised.value) == (
-        f"TODO_STORAGE={backend!r} is not a known storage backend; use one of: sqlite"
+        f"TODO_STORAGE={backend!r} is not a known storage backend; use one of: dynamodb, sqlite"
     )
     assert not (tmp_path / "t.db").exists()
 
 
 @pytest.mark.parametrize(
-    "key", ["TODO_MAX_DATA_LENGTH", "MAX_CONTENT_LENGTH", "TODO_BUSY_TIMEOUT_MS"]
+    ("settings", "message"),
+    [
+        ({}, "TODO_TABLE must name the DynamoDB table when TODO_STORAGE=dynamodb"),
+        (
+            {"TODO_TABLE": "  "},
+            "TODO_TABLE must name the DynamoDB table when TODO_STORAGE=dynamodb",
+        ),
+        (
+            {"TODO_TABLE": "todo"},
+            "no AWS region for DynamoDB: set AWS_REGION (or boto3's AWS_DEFAULT_REGION)",
+        ),
+    ],
+    ids=["no-table", "blank-table", "no-region"],
+)
+def test_dynamodb_settings_are_checked_at_start(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], message: str
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(ConfigError) as raised:
+        create_app({"TODO_STORAGE": "dynamodb", **settings})
+    assert str(raised.value) == message
+
+
+def test_dynamodb_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TODO_STORAGE", "DynamoDB")
+    monkeypatch.setenv("TODO_TABLE", " todo-items ")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("TODO_CREATE_TABLE", "true")
+    monkeypatch.setenv("TODO_DYNAMODB_TIMEOUT_MS", "250")
+    monkeypatch.setenv("TODO_DYNAMODB_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("TODO_MIN_FREE_BYTES", "0")
+    config = load_config()
+    assert {key: config[key] for key in config if key.startswith(("TODO_", "AWS_"))} == {
+        **{key: DEFAULTS[key] for key in DEFAULTS if key.startswith(("TODO_", "AWS_"))},
+        "TODO_STORAGE": "dynamodb",
+        "TODO_TABLE": "todo-items",
+        "AWS_REGION": "eu-west-1",
+        "TODO_CREATE_TABLE": True,
+        "TODO_DYNAMODB_TIMEOUT_MS": 250,
+        "TODO_DYNAMODB_MAX_ATTEMPTS": 2,
+        "TODO_MIN_FREE_BYTES": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("yes", True), ("0", False), ("", False)]
+)
+def test_create_table_flag(value: str, expected: bool) -> None:
+    assert load_config({"TODO_CREATE_TABLE": value})["TODO_CREATE_TABLE"] is expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "TODO_CREATE_TABLE",
+            "maybe",
+            "TODO_CREATE_TABLE must be 1 or 0 (true or false), got 'maybe'",
+        ),
+        (
+            "TODO_MIN_FREE_BYTES",
+            "-1",
+            "TODO_MIN_FREE_BYTES must be an integer of 0 or more, got '-1'",
+        ),
+        (
+            "TODO_MIN_FREE_BYTES",
+            "1M",
+            "TODO_MIN_FREE_BYTES must be an integer of 0 or more, got '1M'",
+        ),
+    ],
+)
+def test_bad_new_settings_are_startup_errors(key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config({key: value})
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "TODO_MAX_DATA_LENGTH",
+        "MAX_CONTENT_LENGTH",
+        "TODO_BUSY_TIMEOUT_MS",
+        "TODO_DYNAMODB_TIMEOUT_MS",
+        "TODO_DYNAMODB_MAX_ATTEMPTS",
+    ],
 )
 @pytest.mark.parametrize("value", ["0", "-1", "ten", ""])
 def test_bad_numbers_are_startup_errors(key: str, value: str) -> None:
@@ -74,7 +161,7 @@ def test_unusable_database_path_is_a_startup_error(tmp_path: Path) -> None:
 
 
 def test_gunicorn_refuses_to_start_with_unknown_storage(tmp_path: Path) -> None:
-    env = {"TODO_STORAGE": "dynamodb", "PORT": "1", "HOST": "127.0.0.1", "PATH": "/usr/bin:/bin"}
+    env = {"TODO_STORAGE": "mysql", "PORT": "1", "HOST": "127.0.0.1", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-m", "todo"],
         env=env,
@@ -85,9 +172,7 @@ def test_gunicorn_refuses_to_start_with_unknown_storage(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode != 0
-    assert (
-        "todo cannot start: TODO_STORAGE='dynamodb' is not a known storage backend" in result.stderr
-    )
+    assert "todo cannot start: TODO_STORAGE='mysql' is not a known storage backend" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,17 @@
-"""SPEC 3, ToDo: the wire contract against the real app (Flask test client, SQLite on tmp_path)."""
+"""SPEC 3, ToDo: the wire contract against the real app (Flask test client), on each backend:
+SQLite on tmp_path, and a table of its own on the real local DynamoDB server."""
 
 import re
-import sqlite3
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from todo.storage import StorageError, TodoStore
+
+from .conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 HEX8 = re.compile(r"[0-9a-f]{8}")
 
@@ -108,12 +112,17 @@ def test_health_ok(client: FlaskClient) -> None:
     assert response.get_json() == {"status": "ok"}
 
 
-def test_health_503_when_storage_does_not_answer(client: FlaskClient, db_path: Path) -> None:
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("DROP TABLE todos")
+def test_health_503_when_storage_does_not_answer(
+    client: FlaskClient, drop_storage: Callable[[], str]
+) -> None:
+    reason = drop_storage()
     response = client.get("/health")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "message": "Storage unavailable"}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "message": "Storage unavailable",
+        "reason": reason,
+    }
 
 
 @pytest.mark.parametrize(
@@ -186,11 +195,11 @@ def test_unexpected_error_is_500_json(
 
 
 def test_id_collision_draws_another_id(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     first = _post(client, "first").get_json()["id"]
     drawn = iter([first, first, "0badc0de"])
-    monkeypatch.setattr("todo.storage.sqlite.new_id", lambda: next(drawn))
+    monkeypatch.setattr(f"todo.storage.{backend}.new_id", lambda: next(drawn))
     response = _post(client, "second")
     assert response.status_code == 201
     assert response.get_json() == {"id": "0badc0de", "data": "second"}
@@ -198,10 +207,10 @@ def test_id_collision_draws_another_id(
 
 
 def test_no_free_id_is_503_and_stores_nothing(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> None:
     first = _post(client, "first").get_json()["id"]
-    monkeypatch.setattr("todo.storage.sqlite.new_id", lambda: first)
+    monkeypatch.setattr(f"todo.storage.{backend}.new_id", lambda: first)
     response = _post(client, "second")
     assert response.status_code == 503
     assert client.get("/todo").get_json() == [{"id": first, "data": "first"}]

@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from todo import create_app
 
+from .conftest import BACKENDS
 
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_items_survive_a_rebuilt_app(make_app: Any) -> None:
     first = make_app().test_client()
     posted = []

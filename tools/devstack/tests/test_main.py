@@ -53,6 +53,8 @@ class Run:
 
 
 Start = Callable[..., Run]  # start(*args, **env): `python -m devstack *args` with more env
+PORT_VARIABLES = ("GATEWAY_PORT", "DOG_NAMES_PORT", "TODO_PORT", "WIDGETS_PORT", "AUTHORIZER_PORT")
+ANY_PORTS = dict.fromkeys(PORT_VARIABLES, "0")
 
 
 @pytest.fixture
@@ -90,25 +92,43 @@ def start(tmp_path: Path, marked_env: dict[str, str]) -> Iterator[Start]:
 def test_serves_on_the_ports_from_the_environment_and_stops_on_sigint(
     start: Start, tmp_path: Path
 ) -> None:
-    gateway_port, dog_port, todo_port = free_ports(3)
+    gateway_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(5)
     run = start(
-        GATEWAY_PORT=str(gateway_port), DOG_NAMES_PORT=str(dog_port), TODO_PORT=str(todo_port)
+        GATEWAY_PORT=str(gateway_port),
+        DOG_NAMES_PORT=str(dog_port),
+        TODO_PORT=str(todo_port),
+        WIDGETS_PORT=str(widgets_port),
+        AUTHORIZER_PORT=str(authorizer_port),
     )
     run.wait_for("Ctrl-C stops all")
 
-    assert run.ports() == {"dog-names": dog_port, "todo": todo_port, "gateway": gateway_port}
+    assert run.ports() == {
+        "dog-names": dog_port,
+        "todo": todo_port,
+        "widgets": widgets_port,
+        "authorizer": authorizer_port,
+        "gateway": gateway_port,
+    }
     dog = httpx.get(f"http://127.0.0.1:{gateway_port}/dogs", timeout=10)
     todo = httpx.post(f"http://127.0.0.1:{gateway_port}/todo", data={"data": "milk"}, timeout=10)
     assert dog.status_code == 200 and set(dog.json()) == {"Name", "Gender"}
     assert todo.status_code == 201
     assert (tmp_path / "data" / "todo.db").exists()  # data/todo.db below the working directory
+    # the README's two curls of the widgets API, its token made in certs/authorizer/token
+    token = (tmp_path / "certs" / "authorizer" / "token").read_text().strip()
+    widgets = f"http://127.0.0.1:{gateway_port}/prod/widgets"
+    selected = {"x-apigw-api-id": "widgetsap1"}
+    with_token = httpx.get(widgets, headers={**selected, "Authorization": token}, timeout=10)
+    without = httpx.get(widgets, headers=selected, timeout=10)
+    assert (with_token.status_code, with_token.json()) == (200, {"id": "1", "value": "4.99"})
+    assert (without.status_code, without.content) == (401, b'{"message":"Unauthorized"}')
     pids = run.pids()
 
     run.process.send_signal(signal.SIGINT)
 
     assert run.process.wait(timeout=60) == 128 + signal.SIGINT
     text = run.text()
-    assert "devstack: SIGINT: stopping gateway, todo, dog-names" in text
+    assert "devstack: SIGINT: stopping gateway, authorizer, widgets, todo, dog-names" in text
     assert text.rstrip().endswith("devstack: all stopped")
     assert re.search(r"^gateway +\| .*Shutting down", text, re.MULTILINE)  # stopped, not killed
     assert all(group_gone(pid) for pid in pids.values())
@@ -116,7 +136,7 @@ def test_serves_on_the_ports_from_the_environment_and_stops_on_sigint(
 
 
 def test_ports_and_db_from_the_options(start: Start, tmp_path: Path) -> None:
-    gateway_port, dog_port, todo_port = free_ports(3)
+    gateway_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(5)
     run = start(
         "--gateway-port",
         str(gateway_port),
@@ -124,29 +144,43 @@ def test_ports_and_db_from_the_options(start: Start, tmp_path: Path) -> None:
         str(dog_port),
         "--todo-port",
         str(todo_port),
+        "--widgets-port",
+        str(widgets_port),
+        "--authorizer-port",
+        str(authorizer_port),
         "--db",
         "elsewhere/todo.db",
+        "--token-secret",
+        "elsewhere/token",
         GATEWAY_PORT="1",
     )
     run.wait_for("Ctrl-C stops all")
 
-    assert run.ports() == {"dog-names": dog_port, "todo": todo_port, "gateway": gateway_port}
+    assert run.ports() == {
+        "dog-names": dog_port,
+        "todo": todo_port,
+        "widgets": widgets_port,
+        "authorizer": authorizer_port,
+        "gateway": gateway_port,
+    }
     assert (tmp_path / "elsewhere" / "todo.db").exists()
+    assert (tmp_path / "elsewhere" / "token").exists()
     run.process.send_signal(signal.SIGTERM)
     assert run.process.wait(timeout=60) == 128 + signal.SIGTERM
 
 
 def test_a_server_that_dies_stops_the_others(start: Start) -> None:
-    run = start(GATEWAY_PORT="0", DOG_NAMES_PORT="0", TODO_PORT="0")
+    run = start(**ANY_PORTS)
     run.wait_for("Ctrl-C stops all")
     pids = run.pids()
 
     os.killpg(pids["dog-names"], signal.SIGKILL)
 
     assert run.process.wait(timeout=60) == 1
-    assert "devstack: dog-names exited with signal SIGKILL: stopping gateway, todo, dog-names" in (
-        run.text()
-    )
+    assert (
+        "devstack: dog-names exited with signal SIGKILL:"
+        " stopping gateway, authorizer, widgets, todo, dog-names"
+    ) in run.text()
     assert all(group_gone(pid) for pid in pids.values())
     assert still_running(run.env) == []
 
@@ -156,7 +190,7 @@ def test_a_port_in_use_is_one_clear_line(start: Start) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        run = start(GATEWAY_PORT=str(port), DOG_NAMES_PORT="0", TODO_PORT="0")
+        run = start(**(ANY_PORTS | {"GATEWAY_PORT": str(port)}))
 
         assert run.process.wait(timeout=60) == 1
 

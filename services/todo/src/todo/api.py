@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from todo.errors import BadInput, TodoNotFound
+from todo.paging import PagingError, decode_token, next_link, parse_limit
 from todo.storage import StorageError, TodoStore
 
 bp = Blueprint("todo", __name__)
@@ -133,7 +134,21 @@ def create_todo() -> ResponseReturnValue:
 
 @bp.get("/todo")
 def list_todos() -> ResponseReturnValue:
-    return jsonify([todo.as_json() for todo in store().list()])
+    """Every item, as the reference service answers; with `limit` or `next`, one page of them
+    (still a plain list) and, when more follow, a `Link: <?limit=..&next=..>; rel="next"`."""
+    if "limit" not in request.args and "next" not in request.args:
+        return jsonify([todo.as_json() for todo in store().list()])
+    try:
+        limit = parse_limit(request.args.get("limit"))
+        token = request.args.get("next")
+        after = decode_token(token) if token is not None else None
+    except PagingError as exc:
+        raise BadInput(str(exc)) from None
+    page = store().page(limit, after)
+    response = jsonify([todo.as_json() for todo in page.items])
+    if page.next_after is not None:
+        response.headers["Link"] = next_link(limit, page.next_after)
+    return response
 
 
 # <path:...> so that ids with odd characters ("..%2f") reach the handler and get its 404 message.
@@ -154,11 +169,14 @@ def delete_todo(todo_id: str) -> ResponseReturnValue:
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
+    """200 only while the store can take a write (checked without writing an item); otherwise
+    503 with the reason, for whoever reads a load balancer's or an orchestrator's checks."""
     try:
         store().ping()
     except StorageError as exc:
-        current_app.logger.error("health check: storage does not answer: %s", exc)
-        return jsonify({"status": "unavailable", "message": "Storage unavailable"}), 503
+        current_app.logger.error("health check: storage cannot take a write: %s", exc)
+        body = {"status": "unavailable", "message": "Storage unavailable", "reason": str(exc)}
+        return jsonify(body), 503
     return jsonify({"status": "ok"})
 
 

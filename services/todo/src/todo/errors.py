@@ -18,6 +18,9 @@ class TodoNotFound(Exception):
 
 # Headers of an HTTPException's own response that still apply to the JSON one.
 _KEPT_HEADERS = ("Allow", "Location", "Retry-After")
+# A storage failure is a 503 the client may retry: by then a load balancer has usually taken an
+# instance that cannot write out of service, or DynamoDB's throttling has passed.
+STORAGE_RETRY_AFTER_S = 1
 
 
 def _message(body: dict[str, str], status: int) -> ResponseReturnValue:
@@ -51,7 +54,10 @@ def _not_found(exc: TodoNotFound) -> ResponseReturnValue:
 
 def _storage_error(exc: StorageError) -> ResponseReturnValue:
     current_app.logger.error("storage error: %s", exc)
-    return _message({"message": "Storage unavailable"}, 503)
+    response = jsonify({"message": "Storage unavailable"})
+    response.status_code = 503
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_S)
+    return response
 
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -30,15 +30,21 @@ if os.path.isdir(_SHM) and os.access(_SHM, os.W_OK):
 
 
 def on_starting(server: Any) -> None:
-    """Checks the settings and creates the schema once, in the master, before any worker starts.
+    """Checks the settings, creates the schema (or the local table) and checks that the store
+    takes writes, once, in the master, before any worker starts.
 
-    A bad setting then stops gunicorn with one clear message instead of failing every worker.
+    A bad setting, a read-only database or a DynamoDB table that is not there then stops gunicorn
+    with one clear message instead of failing every worker (or every POST).
     """
     from todo.config import ConfigError, load_config
     from todo.storage import StorageError, create_store
 
     try:
-        create_store(load_config()).close()
+        store = create_store(load_config())
+        try:
+            store.ping()
+        finally:
+            store.close()
     except (ConfigError, StorageError) as exc:
         server.log.error("todo cannot start: %s", exc)
         raise SystemExit(1) from None

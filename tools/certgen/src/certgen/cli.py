@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from certgen.generate import CertgenError, Settings, ensure_certificates
+from certgen.secret import SecretOwners, ensure_token_secret
 
 
 def _env_int(name: str, default: int) -> int:
@@ -81,6 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="when run as root: UID:GID for every other file (env CERTGEN_OWNER; default the "
         "owner of the output directory)",
     )
+    parser.add_argument(
+        "--token-secret",
+        type=Path,
+        default=Path(os.environ["CERTGEN_TOKEN_SECRET"])
+        if os.environ.get("CERTGEN_TOKEN_SECRET")
+        else None,
+        metavar="PATH",
+        help="also make the TOKEN authorizer's shared secret here when it is missing, a random "
+        "token in a directory of its own (env CERTGEN_TOKEN_SECRET; e.g. certs/authorizer/token)",
+    )
+    parser.add_argument(
+        "--secret-gid",
+        type=int,
+        default=_env_int("CERTGEN_SECRET_GID", 10001),
+        help="when run as root: group that may read the token secret (env CERTGEN_SECRET_GID, "
+        "default 10001, the function containers' group)",
+    )
     return parser
 
 
@@ -101,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CertgenError as exc:
         print(f"certgen: error: {exc}", file=sys.stderr)
         return 1
+    if args.token_secret is not None:
+        owners = None
+        if os.geteuid() == 0:
+            uid = args.owner[0] if args.owner else _directory_owner(args.token_secret)
+            owners = SecretOwners(owner_uid=uid, reader_gid=args.secret_gid)
+        action = ensure_token_secret(args.token_secret, owners)
+        if action != "kept":
+            print(f"{action}: {args.token_secret}")
     for action, name in report.actions:
         if action != "kept":
             print(f"{action}: {args.out / name}")
@@ -110,3 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in report.warnings:
         print(f"certgen: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _directory_owner(secret: Path) -> int:
+    """The owner of the nearest existing directory above the secret (the bind-mounted ./certs)."""
+    for directory in secret.parents:
+        if directory.exists():
+            return directory.stat().st_uid
+    return os.getuid()

@@ -1,7 +1,9 @@
 """`python -m devstack` (`make run`): the native stack in the foreground.
 
-The gateway on 127.0.0.1:8080 in front of Dog Names (:8081) and ToDo (:8082, SQLite in
-data/todo.db below the current directory). Every server's output comes to this terminal, each line
+The gateway on 127.0.0.1:8080 in front of Dog Names (:8081), ToDo (:8082, SQLite in
+data/todo.db below the current directory) and the widgets API's Lambda functions, the widgets
+function (:8083) and the TOKEN authorizer (:8084, its shared secret in certs/authorizer/token,
+made when missing). Every server's output comes to this terminal, each line
 prefixed with its name. Ctrl-C (or SIGTERM, SIGHUP) stops them all, gateway first; a server that
 exits on its own stops the others too, and the exit status is 1.
 """
@@ -54,14 +56,17 @@ def _port(variable: str) -> Callable[[str], int | None]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
-        description="Dog Names, ToDo and the gateway natively on 127.0.0.1, in the foreground "
-        "(Ctrl-C stops all). Ports: the options, else $GATEWAY_PORT, $DOG_NAMES_PORT, "
-        "$TODO_PORT, else 8080, 8081, 8082; 0 is any free port.",
+        description="Dog Names, ToDo, the widgets API's functions and the gateway natively on "
+        "127.0.0.1, in the foreground (Ctrl-C stops all). Ports: the options, else "
+        "$GATEWAY_PORT, $DOG_NAMES_PORT, $TODO_PORT, $WIDGETS_PORT, $AUTHORIZER_PORT, else "
+        "8080, 8081, 8082, 8083, 8084; 0 is any free port.",
     )
     for option, variable, default in (
         ("--gateway-port", "GATEWAY_PORT", "8080"),
         ("--dog-names-port", "DOG_NAMES_PORT", "8081"),
         ("--todo-port", "TODO_PORT", "8082"),
+        ("--widgets-port", "WIDGETS_PORT", "8083"),
+        ("--authorizer-port", "AUTHORIZER_PORT", "8084"),
     ):
         parser.add_argument(
             option,
@@ -75,6 +80,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=Path(os.environ.get("TODO_DB_PATH", "data/todo.db")),
         help="ToDo's SQLite file ($TODO_DB_PATH, default data/todo.db); its folder is created",
+    )
+    parser.add_argument(
+        "--token-secret",
+        type=Path,
+        default=Path(os.environ.get("TOKEN_SECRET_FILE", "certs/authorizer/token")),
+        help="the TOKEN authorizer's shared secret ($TOKEN_SECRET_FILE, default "
+        "certs/authorizer/token, as `make certs` makes it); a new random one when missing",
     )
     return parser.parse_args(argv)
 
@@ -94,10 +106,15 @@ def main(argv: list[str] | None = None) -> int:
             dog_names_port=args.dog_names_port,
             todo_port=args.todo_port,
             todo_db=db,
+            functions=True,
+            widgets_port=args.widgets_port,
+            authorizer_port=args.authorizer_port,
+            token_secret=args.token_secret,
         ) as stack:
             for service in stack.services.values():
                 _say(f"{service.name:<9} {service.base_url}  pid {service.process.pid}")
             _say(f"ToDo's data: {db}")
+            _say(f"the widgets API's token: {args.token_secret}")
             _say(f"ready: curl {stack.gateway.base_url}/dogs ; Ctrl-C stops all")
             order = ", ".join(reversed(stack.services))
             try:

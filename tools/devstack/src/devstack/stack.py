@@ -1,14 +1,15 @@
 """The native stack: Dog Names, ToDo and the gateway as processes on loopback, as `make run`, the
-gateway tests and the bench run it.
+gateway tests and the bench run it; with `functions=True` also the Lambda functions behind the
+widgets API (each `lambda_rie` with the real awslambdaric as its child, as in their images).
 
     with running_stack(log_dir=tmp) as stack:
         httpx.get(stack.gateway.base_url + "/dogs")
 
 Each server is `python -m <module>` of this interpreter with HOST/PORT, in its own process group,
-ready when its health URL answers 200; the providers start together, the gateway once they are
-ready. However the block ends, they stop in reverse order: SIGTERM to each, SIGKILL to its whole
-group after `stop_timeout`. A server that does not come up is a StartError naming it, with its log
-tail, and nothing started is left running.
+ready when its health URL answers 200; the providers (and functions) start together, the gateway
+once they are ready. However the block ends, they stop in reverse order: SIGTERM to each, SIGKILL
+to its whole group after `stop_timeout`. A server that does not come up is a StartError naming it,
+with its log tail, and nothing started is left running.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+from certgen.secret import ensure_token_secret
 
 from devstack.ports import LOOPBACK, free_ports, port_is_free
 from devstack.processes import (
@@ -49,6 +52,41 @@ class ServiceSpec:
 DOG_NAMES = ServiceSpec("dog-names", "dog_names", "/health")
 TODO = ServiceSpec("todo", "todo", "/health")
 GATEWAY = ServiceSpec("gateway", "gateway", "/__gateway/health")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function run as Lambda runs it: `python -m lambda_rie` serves its invoke URL and
+    runs the real awslambdaric with `handler` as its child, with the environment Lambda gives it."""
+
+    name: str  # in messages and log file names
+    handler: str  # module.function
+    function_name: str  # AWS_LAMBDA_FUNCTION_NAME: the last part of its ARN
+    account: str
+    timeout_s: int = 10
+
+    @property
+    def service(self) -> ServiceSpec:
+        return ServiceSpec(self.name, "lambda_rie", "/health")
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        return {
+            **base,
+            "_HANDLER": self.handler,
+            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(self.timeout_s),
+            "RIE_ACCOUNT_ID": self.account,
+        }
+
+
+# The functions of the widgets API (api/widgets.yaml), in the producer account.
+WIDGETS = FunctionSpec("widgets", "widgets_lambda.handler.handler", "widgets", "111111111111")
+TOKEN_AUTHORIZER = FunctionSpec(
+    "authorizer", "token_authorizer.handler.handler", "token-authorizer", "111111111111", 5
+)
+FUNCTIONS = (WIDGETS, TOKEN_AUTHORIZER)
+# How the gateway's configuration names each function's endpoint (gateway/config/gateway.yaml).
+FUNCTION_URL_VARIABLES = {WIDGETS: "WIDGETS_FUNCTION_URL", TOKEN_AUTHORIZER: "TOKEN_AUTHORIZER_URL"}
 
 
 @dataclass
@@ -130,6 +168,28 @@ def spawn(
     return Service(spec.name, host, port, spec.health_path, process, log_path, relay)
 
 
+def spawn_function(
+    spec: FunctionSpec,
+    port: int,
+    *,
+    host: str = LOOPBACK,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+    echo: Echo | None = None,
+    cwd: Path | None = None,
+) -> Service:
+    """The function `spec` on host:port (its invoke URL), not ready before its wait_ready()."""
+    return spawn(
+        spec.service,
+        port,
+        host=host,
+        env=spec.environment(os.environ if env is None else env),
+        log_path=log_path,
+        echo=echo,
+        cwd=cwd,
+    )
+
+
 @dataclass
 class Stack:
     """The running servers by name, in start order."""
@@ -148,6 +208,14 @@ class Stack:
     @property
     def gateway(self) -> Service:
         return self.services[GATEWAY.name]
+
+    @property
+    def widgets(self) -> Service:
+        return self.services[WIDGETS.name]
+
+    @property
+    def authorizer(self) -> Service:
+        return self.services[TOKEN_AUTHORIZER.name]
 
     def wait_any(self) -> Service:
         """Block until one of the servers exits (a signal handler's exception still comes
@@ -187,12 +255,17 @@ def running_stack(
     todo_workers: int | None = None,
     gateway_config: Path | None = None,
     gateway_env: Mapping[str, str] | None = None,
+    functions: bool = False,
+    widgets_port: int | None = None,
+    authorizer_port: int | None = None,
+    token_secret: Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     ready_timeout: float = READY_TIMEOUT_S,
     stop_timeout: float = STOP_TIMEOUT_S,
 ) -> Iterator[Stack]:
-    """Dog Names, ToDo, then the gateway in front of them, ready; stopped when the block ends.
+    """Dog Names, ToDo (and with `functions` the widgets API's two functions), then the gateway in
+    front of them, ready; stopped when the block ends.
 
     log_dir: each server's output goes to <log_dir>/<name>.log (appended).
     echo: each server's output is (also) relayed to this stream, lines prefixed with its name.
@@ -203,6 +276,11 @@ def running_stack(
     gateway_config: GATEWAY_CONFIG (None: the environment's, else the gateway's default).
     gateway_env: more environment for the gateway (HOST, PORT, DOG_NAMES_HOST, TODO_HOST and
         GATEWAY_CONFIG are set by the launcher).
+    functions: also the widgets function and the TOKEN authorizer (`WIDGETS`, `TOKEN_AUTHORIZER`),
+        on widgets_port/authorizer_port (None: free ones); the gateway gets their invoke URLs
+        (WIDGETS_FUNCTION_URL, TOKEN_AUTHORIZER_URL).
+    token_secret: the authorizer's shared secret (TOKEN_SECRET_FILE), made with a new random token
+        when missing (default: authorizer/token in log_dir or a temporary directory).
     env: the base environment of every server (default os.environ).
     """
     with ExitStack() as cleanup:
@@ -214,7 +292,11 @@ def running_stack(
         echoed = Echo(echo) if echo is not None else None
         base = dict(os.environ if env is None else env)
 
-        wanted = {DOG_NAMES: dog_names_port, TODO: todo_port, GATEWAY: gateway_port}
+        wanted: dict[ServiceSpec, int | None] = {DOG_NAMES: dog_names_port, TODO: todo_port}
+        if functions:
+            wanted[WIDGETS.service] = widgets_port
+            wanted[TOKEN_AUTHORIZER.service] = authorizer_port
+        wanted[GATEWAY] = gateway_port
         for spec, port in wanted.items():
             if port is not None and not port_is_free(port, host):
                 raise StartError(f"{spec.name} cannot start: {host}:{port} is already in use")
@@ -242,12 +324,25 @@ def running_stack(
             todo_env = {**base, "TODO_DB_PATH": str(todo_db or workdir / "todo.db")}
             if todo_workers is not None:
                 todo_env["WEB_CONCURRENCY"] = str(todo_workers)
-            providers = [start(DOG_NAMES, base), start(TODO, todo_env)]
-            for service in providers:
+            backends = [start(DOG_NAMES, base), start(TODO, todo_env)]
+            function_urls = {}
+            if functions:
+                secret = token_secret or workdir / "authorizer" / "token"
+                ensure_token_secret(secret)
+                authorizer_env = {**base, "TOKEN_SECRET_FILE": str(secret.resolve())}
+                for function, function_env in (
+                    (WIDGETS, base),
+                    (TOKEN_AUTHORIZER, authorizer_env),
+                ):
+                    service = start(function.service, function.environment(function_env))
+                    backends.append(service)
+                    function_urls[FUNCTION_URL_VARIABLES[function]] = service.base_url
+            for service in backends:
                 service.wait_ready(ready_timeout, stop_timeout)
             gateway = {
                 **base,
                 **(gateway_env or {}),
+                **function_urls,
                 "DOG_NAMES_HOST": stack.dog_names.address,
                 "TODO_HOST": stack.todo.address,
             }

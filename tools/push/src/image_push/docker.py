@@ -67,7 +67,9 @@ class Docker:
         args = ["build", "--tag", image.local_ref]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
-        args.append(str(root / image.folder))
+        if image.context is not None:
+            args += ["--file", str(root / image.folder / "Dockerfile")]
+        args.append(str(root / image.build_context))
         result = self._run(*args, capture=False)
         if result.returncode != 0:
             raise PushError(f"docker build of {image.name} ({image.folder}) failed; see above")

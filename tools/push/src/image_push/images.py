@@ -15,12 +15,19 @@ LOCAL_TAG = "local"
 @dataclass(frozen=True)
 class Image:
     name: str
-    folder: str  # build context, relative to the repository root
+    folder: str  # the folder of its Dockerfile, relative to the repository root
     repository: str  # ECR repository name, and the local image name
+    # The build context when it is not `folder`: the Lambda functions build from services/, so
+    # that each installs the shared emulator (services/lambda-rie) beside its own package.
+    context: str | None = None
 
     @property
     def local_ref(self) -> str:
         return f"{self.repository}:{LOCAL_TAG}"
+
+    @property
+    def build_context(self) -> str:
+        return self.context or self.folder
 
 
 # The gateway stands in for Amazon API Gateway (a managed service) and certgen runs only locally:
@@ -28,8 +35,14 @@ class Image:
 IMAGES: tuple[Image, ...] = (
     Image("dog-names", "services/dog-names", "private-apis/dog-names"),
     Image("todo", "services/todo", "private-apis/todo"),
-    Image("consumer-lambda", "services/consumer-lambda", "private-apis/consumer-lambda"),
+    Image(
+        "consumer-lambda", "services/consumer-lambda", "private-apis/consumer-lambda", "services"
+    ),
     Image("nginx-mtls", "proxy/nginx-mtls", "private-apis/nginx-mtls"),
+    Image("widgets-lambda", "services/widgets-lambda", "private-apis/widgets-lambda", "services"),
+    Image(
+        "token-authorizer", "services/token-authorizer", "private-apis/token-authorizer", "services"
+    ),
 )
 
 

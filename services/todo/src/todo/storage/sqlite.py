@@ -5,17 +5,20 @@
 - synchronous=FULL: with WAL this syncs the log on every commit, so a row is on disk before
   `add` returns, and before the API acknowledges it.
 - One connection per thread and process, opened lazily; a connection never crosses a fork.
-- `seq` (AUTOINCREMENT) gives the stable oldest-first order; `id` is the public 8-hex-digit id.
+- `seq` (AUTOINCREMENT) gives the stable oldest-first order and the pages' cursor; `id` is the
+  public 8-hex-digit id.
+- Health is a real write, of a one-row `health` table (never an item), plus the free space of the
+  file system: a full or read-only disk takes the node out of a load balancer before, or as soon
+  as, writes start failing, and the answer says which it is.
 """
 
 import builtins
 import os
-import secrets
 import sqlite3
 import threading
 from pathlib import Path
 
-from todo.storage import StorageError, Todo
+from todo.storage import ID_ATTEMPTS, Page, StorageError, Todo, new_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS todos (
@@ -25,17 +28,29 @@ CREATE TABLE IF NOT EXISTS todos (
     created_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )
 """
-ID_ATTEMPTS = 8  # 8 hex digits: a collision is rare, eight in a row is a broken generator
-
-
-def new_id() -> str:
-    return secrets.token_hex(4)
+HEALTH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS health (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at TEXT    NOT NULL
+)
+"""
+# The write a health check makes: one row, rewritten each time, committed and synced like an item.
+HEALTH_WRITE = """
+INSERT INTO health (id, checked_at) VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at
+"""
 
 
 class SqliteTodoStore:
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout_ms: int = 5000,
+        min_free_bytes: int = 1024 * 1024,
+    ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.busy_timeout_ms = busy_timeout_ms
+        self.min_free_bytes = min_free_bytes
         self._lock = threading.Lock()
         self._local = threading.local()
         self._pid = os.getpid()
@@ -77,14 +92,50 @@ class SqliteTodoStore:
         return conn
 
     def _create_schema(self) -> None:
+        """Creates the tables and makes one write: a file that opens but cannot be written (a
+        read-only mount, a file owned by someone else) stops the service at start, not at the
+        first POST."""
         try:
             conn = self._conn()
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StorageError(f"{self.path}: cannot use WAL journal mode (got {mode!r})")
             conn.execute(SCHEMA)
+            conn.execute(HEALTH_SCHEMA)
+            conn.execute(HEALTH_WRITE)
         except sqlite3.Error as exc:
+            reason = self._unwritable()
+            if reason is not None:
+                raise StorageError(f"cannot open {self.path} read-write: {reason}") from exc
             raise StorageError(f"{self.path}: {exc}") from exc
+
+    def _unwritable(self) -> str | None:
+        """Why the database cannot be written, as far as the file system tells; None if it can."""
+        directory = self.path.parent
+        try:
+            status = os.statvfs(directory)
+        except OSError as exc:
+            return f"cannot inspect {directory}: {exc.strerror}"
+        if status.f_flag & os.ST_RDONLY:
+            return f"{directory} is on a read-only file system"
+        for target in (self.path, directory):
+            if target.exists() and not os.access(target, os.W_OK):
+                return f"{target} is not writable by uid {os.getuid()}"
+        return None
+
+    def _low_space(self) -> str | None:
+        """Why a write may not fit; None while at least min_free_bytes are free."""
+        try:
+            status = os.statvfs(self.path.parent)
+        except OSError as exc:
+            return f"cannot inspect {self.path.parent}: {exc.strerror}"
+        free = status.f_bavail * status.f_frsize
+        if free < self.min_free_bytes:
+            return (
+                f"only {free} bytes free on the file system of {self.path.parent} "
+                f"(TODO_MIN_FREE_BYTES is {self.min_free_bytes})"
+            )
+        return None
 
     def add(self, data: str) -> Todo:
         for _ in range(ID_ATTEMPTS):
@@ -119,8 +170,13 @@ class SqliteTodoStore:
         return cursor.rowcount == 1
 
     def ping(self) -> None:
+        reason = self._unwritable() or self._low_space()
+        if reason is not None:
+            raise StorageError(reason)
         try:
-            self._conn().execute("SELECT count(*) FROM todos WHERE seq < 0").fetchone()
+            conn = self._conn()
+            conn.execute("SELECT count(*) FROM todos WHERE seq < 0").fetchone()
+            conn.execute(HEALTH_WRITE)
         except sqlite3.Error as exc:
             raise StorageError(str(exc)) from exc
 
@@ -138,3 +194,20 @@ class SqliteTodoStore:
         except sqlite3.Error as exc:
             raise StorageError(str(exc)) from exc
         return [Todo(id=row[0], data=row[1]) for row in rows]
+
+    def page(self, limit: int, after: int | None) -> Page:
+        # One row more than asked tells whether another page follows.
+        try:
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT seq, id, data FROM todos WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after or 0, limit + 1),
+                )
+                .fetchall()
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+        shown = rows[:limit]
+        next_after = shown[-1][0] if len(rows) > limit else None
+        return Page([Todo(id=row[1], data=row[2]) for row in shown], next_after)

@@ -285,34 +285,6 @@ def test_every_invoke_is_logged_as_one_json_line(rie):
     )
 
 
-def test_consumer_handler_under_the_emulator_fetches_through_the_partner_api(
-    start_rie, partner, credentials
-):
-    """The image's default command: consumer_lambda.handler.handler under awslambdaric."""
-    dog, todos = {"Name": "Rex", "Gender": "male"}, [{"id": "0a1b2c3d", "data": "feed Rex"}]
-    partner.answer("GET", "/prod/dogs", 200, dog)
-    partner.answer("GET", "/prod/todo", 200, todos)
-    rie = start_rie(
-        "consumer_lambda.handler.handler",
-        timeout_s="5",
-        extra_env={
-            "PARTNER_API_URL": f"{partner.url}/prod",
-            "PARTNER_API_ID": "partnerap1",
-            "AWS_ACCESS_KEY_ID": credentials["access_key"],
-            "AWS_SECRET_ACCESS_KEY": credentials["secret_key"],
-            "AWS_SESSION_TOKEN": credentials["token"],
-        },
-    )
-
-    response = rie.invoke({})
-
-    assert response.status_code == 200
-    assert response.json() == {"statusCode": 200, "body": {"dog": dog, "todos": todos}}
-    assert [r.headers["x-amz-security-token"] for r in partner.received] == [
-        credentials["token"]
-    ] * 2
-
-
 PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda: 6 MB for a synchronous invocation's payload
 RESPONSE_LIMIT = PAYLOAD_LIMIT + 100  # and 6 MB + 100 bytes for what the function returns
 

@@ -3,7 +3,7 @@
 | variable | meaning | default |
 | --- | --- | --- |
 | `HOST`, `PORT` | invoke URL and health check | `127.0.0.1`, `8080` |
-| `_HANDLER` | handler when none is given on the command line | `consumer_lambda.handler.handler` |
+| `_HANDLER` | handler when none is given on the command line (one of the two is required) | |
 | `AWS_LAMBDA_FUNCTION_TIMEOUT` | seconds an invocation may run | `300` (as RIE) |
 | `AWS_LAMBDA_FUNCTION_NAME`, `_VERSION`, `_MEMORY_SIZE` | for the function | RIE's defaults |
 | `AWS_REGION` | region of the function ARN | `us-east-1` |
@@ -16,8 +16,6 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-DEFAULT_HANDLER = "consumer_lambda.handler.handler"
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
@@ -35,7 +33,7 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    handler: str = DEFAULT_HANDLER
+    handler: str
     host: str = "127.0.0.1"
     port: int = 8080
     timeout_s: float = 300.0
@@ -56,8 +54,11 @@ class EmulatorConfig:
         cls, environ: Mapping[str, str] | None = None, handler: str | None = None
     ) -> "EmulatorConfig":
         env = dict(os.environ if environ is None else environ)
+        handler = handler or env.get("_HANDLER")
+        if not handler:
+            raise ValueError("no handler: give module.function as the argument or set _HANDLER")
         return cls(
-            handler=handler or env.get("_HANDLER") or DEFAULT_HANDLER,
+            handler=handler,
             host=env.get("HOST") or "127.0.0.1",
             port=int(env.get("PORT") or 8080),
             timeout_s=_positive(env, "AWS_LAMBDA_FUNCTION_TIMEOUT", 300.0),

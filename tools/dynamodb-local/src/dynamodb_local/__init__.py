@@ -1,0 +1,1 @@
+"""A DynamoDB-compatible server for the local stack and the tests (moto's DynamoDB backend)."""
