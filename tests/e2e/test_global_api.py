@@ -62,6 +62,35 @@ def test_todo_list_is_oldest_first(public_api: httpx.Client) -> None:
     assert positions == sorted(positions)
 
 
+@pytest.mark.parametrize("api", ["public_api", "mtls_api"])
+def test_todo_list_in_pages_follows_the_link(request: pytest.FixtureRequest, api: str) -> None:
+    """`?limit=` pages, joined by following each `Link: <...>; rel="next"` as the gateway passed
+    it on (a relative reference, resolved against the URL asked: right behind the mtls API's
+    `/prod` stage too), add up to the whole list."""
+    client: httpx.Client = request.getfixturevalue(api)
+    for i in range(5):
+        client.post("/todo", json={"data": f"paged {i} {uuid.uuid4()}"})
+    whole = client.get("/todo")
+    assert "link" not in whole.headers
+    limit = max(2, len(whole.json()) // 4)  # a few pages, however many items earlier tests left
+    pages: list[list[dict[str, str]]] = []
+    url: str | None = str(client.base_url.join(f"/todo?limit={limit}"))
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        url = (
+            str(response.url.join(response.links["next"]["url"]))
+            if "link" in response.headers
+            else None
+        )
+        assert len(pages) <= 1000
+    assert [item for page in pages for item in page] == whole.json()
+    assert len(pages) >= 3
+    assert all(len(page) == limit for page in pages[:-1])
+    assert 1 <= len(pages[-1]) <= limit
+
+
 def test_todo_deleted(public_api: httpx.Client) -> None:
     created = public_api.post("/todo", data={"data": "to be deleted"}).json()
     response = public_api.delete(f"/todo/{created['id']}")

@@ -102,7 +102,6 @@ class DynamoDbTodoStore:
         from todo.config import ConfigError
 
         self.table = table
-        self.timeout_s = timeout_s
         session = boto3.session.Session(region_name=region)
         config = Config(
             connect_timeout=timeout_s,
