@@ -56,7 +56,7 @@ def authorizer(event: Any, context: Any) -> Any:
     word = re.sub(r"-\d+$", "", word)  # "allow-3": a token of its own (its own cache entry)
     arn = event["methodArn"]
     if word == "unauthorized":
-        raise Exception("Unauthorized")  # API Gateway's 401 (noqa: the message is the protocol)
+        raise Exception("Unauthorized")  # exactly this message: API Gateway answers 401
     if word == "fail":
         raise ValueError("the authorizer broke")
     if word == "garbage":

@@ -5,6 +5,7 @@ named)."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,4 @@ def test_an_unmapped_function_stops_the_gateway_naming_it(tmp_path: Path) -> Non
 
 
 def _literal(text: str) -> str:
-    import re
-
     return re.escape(text)

@@ -106,6 +106,8 @@ class LambdaCalls:
         resource = evaluate(api.resource_policy, ctx) if api.resource_policy else None
         if resource is Decision.EXPLICIT_DENY:
             raise AccessDenied(denial_message(ctx, resource))
+        if api.private and resource is None:  # a private API without a policy admits nobody
+            raise AccessDenied(denial_message(ctx, Decision.IMPLICIT_DENY))
         request = proxy_request(ex, api)
         facts = IdentityFacts(
             headers=ex.headers,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +281,45 @@ def test_http_api_failures(
 ) -> None:
     response = gateway.call("POST", path, api="lambdahttp", **script(**what))
     assert (response.status_code, response.content) == (status, body)
+
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+@pytest.mark.parametrize(
+    "api, path, example, version",
+    [
+        ("lambdarest", "/test/echo/x", "rest-1.0.json", None),
+        ("lambdahttp", "/v1/x", "http-1.0.json", "1.0"),
+    ],
+)
+def test_the_gateways_events_have_the_documented_fields(
+    gateway: LambdaGateway, api: str, path: str, example: str, version: str | None
+) -> None:
+    """What the running gateway sends has the fields of the documented example (the values are
+    compared in gateway/tests/test_proxy_events.py): no authorizer on a REST method without one,
+    and no client certificate without mutual TLS on a custom domain."""
+    documented = json.loads((EVENTS / example).read_text())
+    event = proxy_event(gateway.call("GET", path, api=api))
+    assert set(event) == set(documented)
+    rest = version is None
+    assert set(event["requestContext"]) == set(documented["requestContext"]) - (
+        {"authorizer"} if rest else set()
+    )
+    assert set(event["requestContext"]["identity"]) == set(
+        documented["requestContext"]["identity"]
+    ) - {"clientCert"}
+
+
+def test_the_gateways_v2_event_has_the_documented_fields(gateway: LambdaGateway) -> None:
+    documented = json.loads((EVENTS / "http-2.0.json").read_text())
+    event = proxy_event(
+        gateway.call("POST", "/v2/a?q=1", api="lambdahttp", headers={"Cookie": "c=1"}, content=b"x")
+    )
+    # no stage variables on this API; authorizer and authentication need an authorizer and mTLS
+    assert set(event) == set(documented) - {"stageVariables"}
+    assert set(event["requestContext"]) == set(documented["requestContext"]) - {
+        "authorizer",
+        "authentication",
+    }
+    assert set(event["requestContext"]["http"]) == set(documented["requestContext"]["http"])

@@ -52,7 +52,8 @@ def test_unknown_image_name(cli, isolated_env, repo: Path, tmp_path: Path, image
     assert result.returncode == 1
     assert result.stderr == (
         "push: error: unknown image 'cats' in IMAGES; "
-        "choose from: dog-names, todo, consumer-lambda, nginx-mtls\n"
+        "choose from: dog-names, todo, consumer-lambda, nginx-mtls, widgets-lambda,"
+        " token-authorizer\n"
     )
 
 

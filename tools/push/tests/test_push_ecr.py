@@ -9,9 +9,10 @@ from image_push.errors import PushError
 from image_push.images import IMAGES, select_images
 from image_push.push import Options, Pushed, push_images
 
-ALL_REPOSITORIES = {
-    f"private-apis/{name}" for name in ("dog-names", "todo", "consumer-lambda", "nginx-mtls")
-}
+DEPLOYABLE = (
+    "dog-names", "todo", "consumer-lambda", "nginx-mtls", "widgets-lambda", "token-authorizer"
+)  # fmt: skip
+ALL_REPOSITORIES = {f"private-apis/{name}" for name in DEPLOYABLE}
 
 
 def push(repo: Path, runner, **options) -> tuple[list[Pushed], list[str], list[str]]:
@@ -72,7 +73,9 @@ def test_docker_commands_in_order(git, aws, repo: Path, runner) -> None:
             f"private-apis/{image.name}:local",
             "--build-arg",
             "PYTHON_IMAGE=local/python:3.11-bookworm",
-            str(repo / image.folder),
+            # the Lambda functions build from services/, their Dockerfile named
+            *(["--file", str(repo / image.folder / "Dockerfile")] if image.context else []),
+            str(repo / (image.context or image.folder)),
         ]
         for image in IMAGES
     ]
@@ -85,7 +88,9 @@ def test_docker_commands_in_order(git, aws, repo: Path, runner) -> None:
         ]
     assert [call.args for call in runner.calls] == expected
     # Builds stream their output to the user; nothing else does.
-    assert [call.capture for call in runner.calls if call.args[1] == "build"] == [False] * 4
+    assert [call.capture for call in runner.calls if call.args[1] == "build"] == [False] * len(
+        IMAGES
+    )
 
 
 def test_login_password_comes_from_the_token_through_stdin(aws, repo: Path, runner) -> None:
@@ -111,7 +116,7 @@ def test_second_run_reuses_the_repositories(git, aws, repo: Path, runner) -> Non
     assert [f"using ECR repository {name}" for name in sorted(ALL_REPOSITORIES)] == sorted(
         line for line in logs if line.startswith("using ECR repository")
     )
-    assert len(pushed) == 4
+    assert len(pushed) == len(DEPLOYABLE)
 
 
 def test_existing_repository_is_used_as_it_is(aws, repo: Path, runner) -> None:
@@ -145,7 +150,7 @@ def test_revision_already_in_ecr_is_not_pushed_again(git, aws, repo: Path, runne
     ref = f"{aws.registry}/private-apis/todo:{revision}"
     assert f"todo {ref}@{digest}" in lines
     assert ["docker", "push", ref] not in runner.commands("push")
-    assert len(runner.commands("push")) == 3
+    assert len(runner.commands("push")) == len(DEPLOYABLE) - 1
 
 
 def test_dirty_tag_already_in_ecr_is_an_error(git, aws, repo: Path, runner) -> None:
@@ -244,5 +249,6 @@ def test_unknown_image_name() -> None:
         select_images("todo,cats dogs")
     assert str(caught.value) == (
         "unknown image 'cats', 'dogs' in IMAGES; "
-        "choose from: dog-names, todo, consumer-lambda, nginx-mtls"
+        "choose from: dog-names, todo, consumer-lambda, nginx-mtls, widgets-lambda,"
+        " token-authorizer"
     )

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
-DEPLOYABLE = ["dog-names", "todo", "consumer-lambda", "nginx-mtls"]
+DEPLOYABLE = [
+    "dog-names", "todo", "consumer-lambda", "nginx-mtls", "widgets-lambda", "token-authorizer"
+]  # fmt: skip
 MANIFEST_TYPES = ", ".join(
     [
         "application/vnd.docker.distribution.manifest.v2+json",

@@ -122,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.token_secret is not None:
         owners = None
         if os.geteuid() == 0:
-            uid = args.owner[0] if args.owner else _directory_owner(args.token_secret)
+            # the owner of the output directory (./certs), as for the CA and client files: not
+            # the secret's own folder, which Docker may have made as root for the bind mount
+            uid = args.owner[0] if args.owner else args.out.stat().st_uid
             owners = SecretOwners(owner_uid=uid, reader_gid=args.secret_gid)
         action = ensure_token_secret(args.token_secret, owners)
         if action != "kept":
@@ -136,11 +138,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in report.warnings:
         print(f"certgen: warning: {warning}", file=sys.stderr)
     return 0
-
-
-def _directory_owner(secret: Path) -> int:
-    """The owner of the nearest existing directory above the secret (the bind-mounted ./certs)."""
-    for directory in secret.parents:
-        if directory.exists():
-            return directory.stat().st_uid
-    return os.getuid()
