@@ -25,7 +25,7 @@ from pathlib import Path
 from gateway.apis import Api, load_api, load_identities
 from gateway.config import ConfigError, GatewayConfig, VpcEndpoint
 from gateway.errors import AccessDenied, Answer, Forbidden, MissingAuthenticationToken, NotFound
-from gateway.facts import Caller, request_context
+from gateway.facts import Caller, policy_paths, request_context, strictest
 from gateway.policy import (
     Authorization,
     Decision,
@@ -256,25 +256,29 @@ def judge(api: Api, request: Request) -> Verdict:
     authorizer = match is not None and match.route.data.authorizer is not None
     if api.resource_policy is None and not iam_route and not authorizer:
         return Verdict(True, NO_POLICY, None, match=match)
-    ctx = request_context(
-        api=api,
-        method=request.method,
-        path=path,
-        caller=caller,
-        source_ip=request.source_ip,
-        vpce_id=request.vpce_id,
-        vpc_id=request.vpc_id,
-        user_agent=request.headers.get("user-agent"),
-        referer=request.headers.get("referer"),
-        now=request.time,
-    )
-    decided = authorization(
-        resource_policy=api.resource_policy,
-        identity_policies=request.identity_policies if caller else (),
-        ctx=ctx,
-        api_account=api.account,
-        iam_auth=iam_route,
-    )
+    judgements = []
+    for judged_path in policy_paths(path):
+        path_ctx = request_context(
+            api=api,
+            method=request.method,
+            path=judged_path,
+            caller=caller,
+            source_ip=request.source_ip,
+            vpce_id=request.vpce_id,
+            vpc_id=request.vpc_id,
+            user_agent=request.headers.get("user-agent"),
+            referer=request.headers.get("referer"),
+            now=request.time,
+        )
+        path_decided = authorization(
+            resource_policy=api.resource_policy,
+            identity_policies=request.identity_policies if caller else (),
+            ctx=path_ctx,
+            api_account=api.account,
+            iam_auth=iam_route,
+        )
+        judgements.append((path_decided, path_ctx))
+    decided, ctx = strictest(judgements)
     explicit = decided.decision is Decision.EXPLICIT_DENY
 
     def judged(allowed: bool, rule: str, answer: Answer | None) -> Verdict:

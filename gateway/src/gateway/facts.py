@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from gateway.policy import RequestContext
+from gateway.policy import Authorization, Decision, RequestContext
 
 if TYPE_CHECKING:
     from gateway.apis import Api
@@ -140,3 +140,23 @@ def request_context(
         resource=api.execute_api_arn(method, unquote(path or "/")),
         condition_keys=keys,
     )
+
+
+def policy_paths(path: str) -> tuple[str, ...]:
+    """The forms of `path` (below the stage) a policy judges: as sent, and as routed (empty
+    segments, i.e. a trailing slash or `//`, left out). Both reach the same resource, and which
+    one AWS names in the method ARN is not documented: judging both and keeping the stricter
+    answer (`strictest`) means a Deny of `GET/dogs` also stops `/dogs/` and `//dogs`."""
+    routed = "/" + "/".join(segment for segment in path.split("/") if segment)
+    return (path,) if routed == path else (path, routed)
+
+
+# Stricter first: an explicit deny, then a deny for want of an allow, then an allow.
+_STRICTNESS = {Decision.EXPLICIT_DENY: 0, Decision.IMPLICIT_DENY: 1, Decision.ALLOW: 2}
+
+
+def strictest(
+    judged: list[tuple[Authorization, RequestContext]],
+) -> tuple[Authorization, RequestContext]:
+    """The strictest of several judgements of one request (the first among equals)."""
+    return min(judged, key=lambda pair: _STRICTNESS[pair[0].decision])

@@ -30,7 +30,7 @@ from gateway.errors import (
     TooManyRequests,
 )
 from gateway.exchange import Exchange, Receive
-from gateway.facts import Caller, request_context
+from gateway.facts import Caller, policy_paths, request_context, strictest
 from gateway.headers import upstream_request_headers
 from gateway.integration import IntegrationError, RequestValues, upstream_url
 from gateway.lambda_proxy import AwsProxyIntegration
@@ -203,17 +203,24 @@ class Pipeline:
         api = _api(ex)
         iam_route = ex.target is not None and ex.target.iam_auth
         if api.resource_policy is not None or iam_route:
-            ctx = self.request_context(ex)
             identity = ex.identity
-            ex.authorization = authorization(
-                resource_policy=api.resource_policy,
-                identity_policies=self.identity_policies.get(identity.principal_arn, [])
-                if identity
-                else [],
-                ctx=ctx,
-                api_account=api.account,
-                iam_auth=iam_route,
-            )
+            policies = self.identity_policies.get(identity.principal_arn, []) if identity else []
+            judged = []
+            for path in policy_paths(ex.path or "/"):
+                ctx = self.request_context(ex, path=path)
+                judged.append(
+                    (
+                        authorization(
+                            resource_policy=api.resource_policy,
+                            identity_policies=policies,
+                            ctx=ctx,
+                            api_account=api.account,
+                            iam_auth=iam_route,
+                        ),
+                        ctx,
+                    )
+                )
+            ex.authorization, ctx = strictest(judged)
             decision = ex.authorization.decision
             if decision is Decision.EXPLICIT_DENY or (
                 decision is not Decision.ALLOW and ex.match is not None
@@ -222,13 +229,14 @@ class Pipeline:
         if ex.match is None:
             raise MissingAuthenticationToken()
 
-    def request_context(self, ex: Exchange) -> RequestContext:
-        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools)."""
+    def request_context(self, ex: Exchange, *, path: str | None = None) -> RequestContext:
+        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools), for
+        `path` below the stage (default: the request's)."""
         attribution = ex.attribution
         return request_context(
             api=_api(ex),
             method=ex.method,
-            path=ex.path or "/",
+            path=path or ex.path or "/",
             caller=Caller.of(ex.identity) if ex.identity is not None else None,
             source_ip=ex.source_ip,
             vpce_id=attribution.vpce_id if attribution else None,

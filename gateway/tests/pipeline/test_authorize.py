@@ -183,3 +183,25 @@ def test_the_network_keys_are_the_ones_aws_sets(
     network = ("aws:SourceIp", "aws:SourceVpce", "aws:VpcSourceIp")
     assert {k: keys[k] for k in network if keys.get(k) is not None} == expected
     assert keys["aws:SecureTransport"] is True
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/test/secret", 403),
+        ("/test/secret/", 403),  # routed to the same resource: the Deny must hold
+        ("/test//secret", 403),
+        ("/test/secretly", 200),
+        ("/test/secret/x", 200),  # GET/secret does not name its children
+    ],
+)
+def test_a_deny_holds_for_every_spelling_of_the_path_it_names(
+    test_gateway: Gateway, path: str, status: int
+) -> None:
+    """The method ARN of `/secret/` may be `GET/secret/` or `GET/secret` (AWS does not document
+    which): both are judged and the stricter answer counts, so the gateway never forwards a
+    request that AWS would deny."""
+    response = test_gateway.call("GET", path, headers={"x-apigw-api-id": "echopolicy"})
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert response.json()["Message"].endswith("/test/GET/secret with an explicit deny")
