@@ -97,13 +97,14 @@ class LambdaCalls:
         authorizer: LambdaAuthorizer,
         *,
         ctx: RequestContext,
+        resource: Decision | None,
     ) -> Authorized:
         """API Gateway's order ("Lambda authorizer and resource policy"): the resource policy is
         checked for an explicit deny before the authorizer is called (403 with the policy's
         message); then the authorizer runs, or its cached result is taken; then its policy,
         judged against this method, is combined with the resource policy's decision.
+        `resource`: the resource policy's decision on the request (None: the API has none).
         Raises Unauthorized (401), AuthorizerDenied (403), AuthorizerConfigurationError (500)."""
-        resource = evaluate(api.resource_policy, ctx) if api.resource_policy else None
         if resource is Decision.EXPLICIT_DENY:
             raise AccessDenied(denial_message(ctx, resource))
         if api.private and resource is None:  # a private API without a policy admits nobody

@@ -35,7 +35,13 @@ from gateway.headers import upstream_request_headers
 from gateway.integration import IntegrationError, RequestValues, upstream_url
 from gateway.lambda_proxy import AwsProxyIntegration
 from gateway.lambdas import LambdaCalls
-from gateway.policy import Decision, RequestContext, authorization, denial_message
+from gateway.policy import (
+    Authorization,
+    Decision,
+    RequestContext,
+    authorization,
+    denial_message,
+)
 from gateway.proxy import Upstream, UpstreamRequest
 from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
 from gateway.sigv4 import SigV4Error, has_sigv4, verify_sigv4
@@ -191,8 +197,16 @@ class Pipeline:
         target = ex.target
         if target is None or target.authorizer is None:
             return
+        api = _api(ex)
+        ctx = self.request_context(ex)
+        if api.resource_policy is not None:
+            ex.authorization, ctx = self.judge_policies(ex, iam_route=False)
         ex.authorizer = await self.lambdas.authorize(
-            ex, _api(ex), target.authorizer, ctx=self.request_context(ex)
+            ex,
+            api,
+            target.authorizer,
+            ctx=ctx,
+            resource=ex.authorization.decision if ex.authorization else None,
         )
 
     async def authorize_policy(self, ex: Exchange) -> None:
@@ -203,24 +217,7 @@ class Pipeline:
         api = _api(ex)
         iam_route = ex.target is not None and ex.target.iam_auth
         if api.resource_policy is not None or iam_route:
-            identity = ex.identity
-            policies = self.identity_policies.get(identity.principal_arn, []) if identity else []
-            judged = []
-            for path in policy_paths(ex.path or "/"):
-                ctx = self.request_context(ex, path=path)
-                judged.append(
-                    (
-                        authorization(
-                            resource_policy=api.resource_policy,
-                            identity_policies=policies,
-                            ctx=ctx,
-                            api_account=api.account,
-                            iam_auth=iam_route,
-                        ),
-                        ctx,
-                    )
-                )
-            ex.authorization, ctx = strictest(judged)
+            ex.authorization, ctx = self.judge_policies(ex, iam_route=iam_route)
             decision = ex.authorization.decision
             if decision is Decision.EXPLICIT_DENY or (
                 decision is not Decision.ALLOW and ex.match is not None
@@ -228,6 +225,27 @@ class Pipeline:
                 raise AccessDenied(denial_message(ctx, decision))
         if ex.match is None:
             raise MissingAuthenticationToken()
+
+    def judge_policies(
+        self, ex: Exchange, *, iam_route: bool
+    ) -> tuple[Authorization, RequestContext]:
+        """The resource policy and (with IAM auth) the caller's identity policies on the request:
+        for each spelling of its path that a method ARN may name (`gateway.facts.policy_paths`),
+        the stricter answer."""
+        api, identity = _api(ex), ex.identity
+        policies = self.identity_policies.get(identity.principal_arn, []) if identity else []
+        judged = []
+        for path in policy_paths(ex.path or "/"):
+            ctx = self.request_context(ex, path=path)
+            decided = authorization(
+                resource_policy=api.resource_policy,
+                identity_policies=policies,
+                ctx=ctx,
+                api_account=api.account,
+                iam_auth=iam_route,
+            )
+            judged.append((decided, ctx))
+        return strictest(judged)
 
     def request_context(self, ex: Exchange, *, path: str | None = None) -> RequestContext:
         """The facts a policy is judged on (`gateway.facts`, shared with the policy tools), for
