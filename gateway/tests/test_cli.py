@@ -29,6 +29,41 @@ def test_no_subcommand_serves(monkeypatch: pytest.MonkeyPatch) -> None:
     assert served == [True, True]
 
 
+def test_serve_listens_on_its_port_and_each_apis_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process, one app: PORT and the front door's port (apis.frontdoor.port)."""
+    import uvicorn
+    from devstack.ports import free_ports
+
+    port, frontdoor_port = free_ports(2)
+    bound: list[tuple[str, int]] = []
+
+    def run(server: uvicorn.Server, sockets: list[object]) -> None:
+        bound.extend(sock.getsockname() for sock in sockets)  # type: ignore[attr-defined]
+        for sock in sockets:
+            sock.close()  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    monkeypatch.delenv("GATEWAY_CONFIG", raising=False)
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port))):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FRONTDOOR_PORT", str(frontdoor_port))
+    assert cli.serve() == 0
+    assert bound == [("127.0.0.1", port), ("127.0.0.1", frontdoor_port)]
+
+
+def test_serve_refuses_an_api_port_that_is_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GATEWAY_CONFIG", raising=False)
+    monkeypatch.setenv("PORT", "9088")
+    monkeypatch.setenv("FRONTDOOR_PORT", "9088")
+    assert cli.serve() == 2
+    assert capsys.readouterr().err == (
+        "gateway: apis.frontdoor.port: 9088 is the gateway's PORT too;"
+        " give the API a port of its own\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "status"),
     [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ def test_default_config_for_native_runs() -> None:
         "partner": "partnerap1",
         "mtls": "mtlsapi001",
         "widgets": "widgetsap1",
+        "frontdoor": "frontdoor1",
     }
     assert config.apis["global"].stage_variables == {}
     assert config.apis["partner"].stage_variables == {
@@ -72,11 +74,12 @@ def test_default_config_for_native_runs() -> None:
         "apivpc": (None, {DOG_LISTENER: "127.0.0.1:8081", TODO_LISTENER: "127.0.0.1:8082"}),
     }
     # No throttling configured: the account-level default applies (the throttler's business).
-    assert [a.throttling.stage_limit() for a in config.apis.values()] == [None] * 4
-    assert [a.throttling.methods for a in config.apis.values()] == [{}] * 4
-    assert [(e.id, e.subnets) for e in config.vpc_endpoints] == [
-        ("vpce-01111111111111111", [ipaddress.ip_network("127.0.1.0/24")]),
-        ("vpce-04444444444444444", [ipaddress.ip_network("127.0.4.0/24")]),
+    assert [a.throttling.stage_limit() for a in config.apis.values()] == [None] * 5
+    assert [a.throttling.methods for a in config.apis.values()] == [{}] * 5
+    assert [(e.id, e.vpc_id, e.subnets) for e in config.vpc_endpoints] == [
+        ("vpce-01111111111111111", "vpc-01111111111111111", [ip_network("127.0.1.0/24")]),
+        ("vpce-04444444444444444", "vpc-04444444444444444", [ip_network("127.0.4.0/24")]),
+        ("vpce-0fd44444444444444", "vpc-0fd44444444444444", [ip_network("127.0.5.0/24")]),
     ]
     assert config.openapi_path("partner") == REPO / "api" / "partner.yaml"
     assert [a.forward_client_cert_headers for a in config.apis.values()] == [
@@ -84,7 +87,27 @@ def test_default_config_for_native_runs() -> None:
         False,
         True,
         False,
+        False,
     ]
+    # The front door: the consumer account's regional API on a port of its own, its own VPC
+    # link to the gateway's port, from an address in the front-door VPC's loopback subnet.
+    frontdoor = config.apis["frontdoor"]
+    assert (frontdoor.account, frontdoor.endpoint_type, frontdoor.port) == (
+        "444444444444",
+        "REGIONAL",
+        8088,
+    )
+    assert config.own_ports() == {8088: "frontdoor"}
+    assert frontdoor.stage_variables == {
+        "widgetsApiId": "widgetsap1",
+        "widgetsVpcLinkId": "frontdoornlb",
+    }
+    link = frontdoor.vpc_links["frontdoornlb"]
+    assert (link.address, link.source_address, link.scheme) == (
+        "127.0.0.1:8080",
+        "127.0.5.10",
+        "http",
+    )
     # the widgets API's functions: their native processes (`make run`)
     assert {arn: f.endpoint for arn, f in config.lambda_functions.items()} == {
         "arn:aws:lambda:us-east-1:111111111111:function:widgets": "http://127.0.0.1:8083",
@@ -107,6 +130,24 @@ def test_environment_overrides_hosts_and_subnets() -> None:
     assert config.openapi_path("mtls") == REPO / "api" / "mtls.yaml"
 
 
+def test_compose_points_the_front_doors_link_at_the_gateways_alias() -> None:
+    """docker-compose.yml's values: the alias on frontdoor-vpc, the system's choice of source
+    (the gateway's own address on that network), the front door's port inside the container."""
+    env = {
+        "FRONTDOOR_ENDPOINT_HOST": "vpce-frontdoor",
+        "FRONTDOOR_LINK_SOURCE": "0.0.0.0",
+        "FRONTDOOR_VPC_SUBNET": "10.214.5.0/24",
+        "PORT": "8080",
+    }
+    config = load_config(DEFAULT_CONFIG_PATH, environ=env)
+    link = config.apis["frontdoor"].vpc_links["frontdoornlb"]
+    assert (link.address, link.source_address, link.scheme) == ("vpce-frontdoor:8080", None, "http")
+    assert config.vpc_endpoints[2].subnets == [ipaddress.ip_network("10.214.5.0/24")]
+    apis = load_apis(config)
+    integration = apis["frontdoor1"].routes.routes[0].data.integration
+    assert (integration.target, integration.source_address) == ("vpce-frontdoor:8080", None)
+
+
 def test_gateway_config_variable_names_the_file(tmp_path: Path) -> None:
     path = write_config(tmp_path, copy.deepcopy(RAW_DEFAULT) | {"region": "eu-west-1"})
     assert load_config(environ={"GATEWAY_CONFIG": str(path)}).region == "eu-west-1"
@@ -119,10 +160,12 @@ def test_default_apis_load() -> None:
         ("global", True, False, False),
         ("partner", False, True, True),
         ("mtls", False, True, False),
-        ("widgets", False, False, False),
+        ("widgets", False, True, False),
+        ("frontdoor", False, False, False),
     ]
     assert apis["globalapi1"].resource_policy is None
-    assert [len(a.routes.routes) for a in apis.values()] == [5, 5, 5, 1]
+    assert apis["frontdoor1"].resource_policy is None
+    assert [len(a.routes.routes) for a in apis.values()] == [5, 5, 5, 1, 2]
     identities, policies = load_identities(config)
     assert set(identities) == {"AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"}
     assert len(policies["arn:aws:iam::444444444444:role/consumer-lambda"]) == 1
@@ -252,6 +295,25 @@ def test_default_apis_load() -> None:
             {"apivpc": {"address": "h:1", "listeners": {DOG_LISTENER: "h:2"}}},
             "apis.global.vpc_links.apivpc: give either address",
         ),
+        (
+            ("vpc_links", "dognlb", "source_address"),
+            "dog-names",
+            "vpc_links.dognlb.source_address: 'dog-names': expected an IP address",
+        ),
+        (
+            ("vpc_links", "dognlb", "scheme"),
+            "ftp",
+            "vpc_links.dognlb.scheme: Input should be 'http' or 'https'",
+        ),
+        (
+            ("vpc_links", "apivpc", "scheme"),
+            "http",
+            "vpc_links.apivpc: scheme is for a REST API's VPC link (address)",
+        ),
+        # an API's own port
+        (("apis", "frontdoor", "port"), 0, "apis.frontdoor.port: Input should be greater than"),
+        (("apis", "frontdoor", "port"), 70000, "apis.frontdoor.port: Input should be less than"),
+        (("apis", "global", "port"), 8088, "apis.*.port: '8088' appears twice"),
     ],
 )
 def test_config_errors_name_the_field(
@@ -393,7 +455,14 @@ def test_every_private_integration_resolves_to_its_provider() -> None:
         "/todo": "todo:8080",
         "/todo/{todoId}": "todo:8080",
     }
-    assert targets(apis) == {"global": expected, "partner": expected, "mtls": expected}
+    # the front door's VPC link leads to the gateway itself, the front-door VPC's endpoint
+    frontdoor = {"/": "127.0.0.1:8080", "/{proxy+}": "127.0.0.1:8080"}
+    assert targets(apis) == {
+        "global": expected,
+        "partner": expected,
+        "mtls": expected,
+        "frontdoor": frontdoor,
+    }
 
 
 @pytest.mark.parametrize(
@@ -420,6 +489,27 @@ def test_the_shipped_documents_reach_the_providers_with_todays_paths(
         values=values,
         raw_query="q=1",
     ) == (url, [])  # REST: the uri's host is the address itself, so Host is as it always was
+
+
+@pytest.mark.parametrize("path", ["/", "/widgets", "/any/thing"])
+def test_the_front_door_sends_every_path_to_the_widgets_api(path: str) -> None:
+    """REST private integration: the link's address (in the link's scheme: plain HTTP to the
+    gateway), the uri's path, and the uri's host as Host, which selects the private API."""
+    api = load_apis(load_config(DEFAULT_CONFIG_PATH, environ={"PORT": "9080"}))["frontdoor1"]
+    match = api.routes.match("POST", path)
+    assert match is not None
+    integration = match.route.data.integration
+    assert integration.source_address == "127.0.5.10"
+    assert upstream_url(
+        integration,
+        http_api=False,
+        stage_variables=api.stage_variables,
+        values=RequestValues(path=match.path_params, query=[("q", "1")]),
+        raw_query="q=1",
+    ) == (
+        "http://127.0.0.1:9080/prod/widgets?q=1",
+        [("Host", "widgetsap1.execute-api.us-east-1.amazonaws.com")],
+    )
 
 
 def test_an_api_may_see_its_own_vpc_links(tmp_path: Path) -> None:

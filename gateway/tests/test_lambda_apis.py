@@ -65,10 +65,13 @@ def target(doc: dict[str, Any], cfg: ApiConfig = REST):  # type: ignore[no-untyp
     return build(doc, cfg).routes.routes[0].data
 
 
-def test_the_widgets_document_is_valid_openapi_with_api_gateways_extensions_only() -> None:
-    doc = yaml.safe_load((API_DIR / "widgets.yaml").read_text())
+@pytest.mark.parametrize("name", ["widgets.yaml", "frontdoor.yaml"])
+def test_the_pattern_documents_are_valid_openapi_with_api_gateways_extensions_only(
+    name: str,
+) -> None:
+    doc = yaml.safe_load((API_DIR / name).read_text())
     validate(doc)
-    text = (API_DIR / "widgets.yaml").read_text()
+    text = (API_DIR / name).read_text()
     assert all(
         key.startswith("x-amazon-apigateway-")
         for line in text.splitlines()
@@ -78,6 +81,7 @@ def test_the_widgets_document_is_valid_openapi_with_api_gateways_extensions_only
 
 def test_the_shipped_widgets_api() -> None:
     apis = load_apis(load_config(DEFAULT_CONFIG_PATH, environ={}))
+    assert apis["widgetsap1"].private
     [route] = apis["widgetsap1"].routes.routes
     assert (route.method, route.resource_path) == ("GET", "/widgets")
     lambda_integration, authorizer = route.data.integration, route.data.authorizer
@@ -88,15 +92,64 @@ def test_the_shipped_widgets_api() -> None:
     )
     assert (lambda_integration.payload_format, lambda_integration.timeout_ms) == ("1.0", 29000)
     assert isinstance(authorizer, LambdaAuthorizer)
+    # ttl 0: no cached allow outlives a rotation of the secret it matched
     assert (authorizer.kind, authorizer.ttl_s, authorizer.function_arn, authorizer.endpoint) == (
         "token",
-        300,
+        0,
         FUNCTION.format("token-authorizer"),
         "http://127.0.0.1:8084",
     )
     assert [s.expression for s in authorizer.identity_sources] == [
         "method.request.header.Authorization"
     ]
+
+
+def test_the_widgets_api_admits_only_the_front_door_vpcs_endpoint() -> None:
+    """The reference policy, as the document carries it (its decisions: the policy tests)."""
+    doc = yaml.safe_load((API_DIR / "widgets.yaml").read_text())
+    assert doc["x-amazon-apigateway-endpoint-configuration"] == {"types": ["PRIVATE"]}
+    allow, deny = doc["x-amazon-apigateway-policy"]["Statement"]
+    assert (allow["Effect"], allow["Principal"], allow["Resource"], "Condition" in allow) == (
+        "Allow",
+        "*",
+        "execute-api:/*",
+        False,
+    )
+    assert (deny["Effect"], deny["Principal"], deny["Resource"], deny["Condition"]) == (
+        "Deny",
+        "*",
+        "execute-api:/*",
+        {"StringNotEquals": {"aws:SourceVpce": "vpce-0fd44444444444444"}},
+    )
+
+
+def test_the_shipped_front_door() -> None:
+    """Root ANY and {proxy+} ANY, each an http_proxy over the front door's VPC link to the
+    widgets API's /prod/widgets, behind the same TOKEN authorizer (the producer's function)."""
+    apis = load_apis(load_config(DEFAULT_CONFIG_PATH, environ={}))
+    frontdoor = apis["frontdoor1"]
+    assert (frontdoor.private, frontdoor.account, frontdoor.resource_policy) == (
+        False,
+        "444444444444",
+        None,
+    )
+    routes = frontdoor.routes.routes
+    assert [(r.method, r.resource_path) for r in routes] == [("ANY", "/"), ("ANY", "/{proxy+}")]
+    for route in routes:
+        integration, authorizer = route.data.integration, route.data.authorizer
+        assert (integration.connection_type, integration.http_method, integration.uri) == (
+            "VPC_LINK",
+            "ANY",
+            "https://${stageVariables.widgetsApiId}.execute-api.us-east-1.amazonaws.com"
+            "/prod/widgets",
+        )
+        assert integration.vpc_link_id(frontdoor.stage_variables) == "frontdoornlb"
+        assert (authorizer.kind, authorizer.ttl_s, authorizer.function_arn) == (
+            "token",
+            0,
+            FUNCTION.format("token-authorizer"),
+        )
+        assert authorizer.validation.pattern == "^[A-Za-z0-9_-]{43}$"
 
 
 def test_an_integration_bound_to_its_function() -> None:
@@ -232,8 +285,8 @@ def test_an_unmapped_function_stops_the_gateway_naming_it(tmp_path: Path) -> Non
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError) as raised:
         load_apis(load_config(path, environ={}))
-    assert str(raised.value) == (
-        f"apis.widgets ({API_DIR}/widgets.yaml): components.securitySchemes.sharedSecret"
+    assert str(raised.value) == (  # the first API that names it (the file's are sorted)
+        f"apis.frontdoor ({API_DIR}/frontdoor.yaml): components.securitySchemes.sharedSecret"
         f".x-amazon-apigateway-authorizer: Lambda function {FUNCTION.format('token-authorizer')}"
         " is not mapped: add it to lambda_functions with its local endpoint"
     )

@@ -86,9 +86,14 @@ def test_partner_is_get_only_with_sigv4_everywhere() -> None:
 
 @pytest.mark.parametrize(
     "name, types",
-    [("partner.yaml", ["PRIVATE"]), ("mtls.yaml", ["PRIVATE"])],
+    [
+        ("partner.yaml", ["PRIVATE"]),
+        ("mtls.yaml", ["PRIVATE"]),
+        ("widgets.yaml", ["PRIVATE"]),
+        ("frontdoor.yaml", ["REGIONAL"]),
+    ],
 )
-def test_private_endpoint_configuration(name: str, types: list[str]) -> None:
+def test_endpoint_configuration(name: str, types: list[str]) -> None:
     assert load(name)["x-amazon-apigateway-endpoint-configuration"]["types"] == types
 
 
@@ -102,7 +107,13 @@ def test_private_endpoint_configuration(name: str, types: list[str]) -> None:
 #   listener ARN" as its uri (.../developerguide/http-api-develop-integrations-private.html);
 #   stage variables serve in HTTP integration URIs, Lambda function ARNs and credentials only
 #   (.../developerguide/http-api-stages.stage-variables-reference.html), so connectionId is an id.
-KINDS = {"global.yaml": "http", "partner.yaml": "rest", "mtls.yaml": "rest", "widgets.yaml": "rest"}
+KINDS = {
+    "global.yaml": "http",
+    "partner.yaml": "rest",
+    "mtls.yaml": "rest",
+    "widgets.yaml": "rest",
+    "frontdoor.yaml": "rest",
+}
 PROVIDERS = {"/dogs": "dog-names", "/todo": "todo"}  # resource prefix -> provider
 LISTENER_ARN = re.compile(
     r"^arn:aws:elasticloadbalancing:us-east-1:111111111111:"

@@ -1,11 +1,12 @@
 """What the end-to-end tests know about the stack, and how they reach it.
 
 The suite treats the stack as a black box: it knows the published URLs on 127.0.0.1, the files in
-./certs, and uses `docker compose` only to stop and start containers, read logs and probe from
-inside the stack's networks. The stack must already be up and healthy; a stack that is not there
-fails the session (never skips it).
+./certs and ./secrets, and uses `docker compose` only to stop and start containers, read logs,
+probe from inside the stack's networks and run the stack's own one-shot `certs` tool. The stack
+must already be up and healthy; a stack that is not there fails the session (never skips it).
 
-Environment: PUBLIC_API_PORT, MTLS_PORT, LAMBDA_PORT (as for compose), E2E_CERTS_DIR.
+Environment: PUBLIC_API_PORT, FRONTDOOR_PORT, MTLS_PORT, LAMBDA_PORT (as for compose),
+E2E_CERTS_DIR, E2E_SECRETS_DIR.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTS = Path(os.environ.get("E2E_CERTS_DIR", ROOT / "certs"))
+SECRETS = Path(os.environ.get("E2E_SECRETS_DIR", ROOT / "secrets"))
+TOKEN_SECRET = SECRETS / "authorizer-token"  # the widgets API's shared secret
 PUBLIC_API = f"http://127.0.0.1:{os.environ.get('PUBLIC_API_PORT', '8080')}"
+FRONTDOOR_API = f"http://127.0.0.1:{os.environ.get('FRONTDOOR_PORT', '8088')}"
 MTLS_PORT = int(os.environ.get("MTLS_PORT", "8443"))
 # The server certificate names both localhost and 127.0.0.1; the address avoids trying ::1 first.
 MTLS_HOST = "127.0.0.1"
@@ -53,9 +57,11 @@ def nginx_serial(serial_number: int) -> str:
 
 
 def compose(
-    *args: str, timeout: float = 60, check: bool = True
+    *args: str, timeout: float = 60, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `docker compose ARGS` in the repository root (where docker-compose.yml is)."""
+    """Run `docker compose ARGS` in the repository root (where docker-compose.yml is); `env`:
+    more environment (for `run -e NAME`, which passes NAME's value without it on a command
+    line)."""
     result = subprocess.run(
         ["docker", "compose", *args],
         cwd=ROOT,
@@ -63,6 +69,7 @@ def compose(
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -207,8 +207,10 @@ def _bind(
 ) -> HttpProxyIntegration:
     """The integration bound to its route, a private one to the local address of its VPC link:
     REST APIs the link's `address` (the NLB it targets), HTTP APIs the address of the listener
-    the uri names, among the link's `listeners`."""
-    target = None
+    the uri names, among the link's `listeners`; from the link's `source_address`, if any."""
+    target: str | None = None
+    target_scheme: str | None = None
+    source_address: str | None = None
     if integration.private:
         link_id = integration.vpc_link_id(cfg.stage_variables)
         assert link_id is not None  # from_openapi: VPC_LINK has a connectionId
@@ -250,8 +252,16 @@ def _bind(
                     f" add it to {field}.listeners with its local address"
                 )
             target = link.listeners[integration.uri]
+        target_scheme = link.scheme
+        source_address = link.source_address
     try:
-        return integration.bind(route_path=resource_path, stage=cfg.stage, target=target)
+        return integration.bind(
+            route_path=resource_path,
+            stage=cfg.stage,
+            target=target,
+            target_scheme=target_scheme,
+            source_address=source_address,
+        )
     except IntegrationError as exc:
         raise ValueError(f"{where}: {exc}") from exc
 

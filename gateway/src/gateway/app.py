@@ -16,6 +16,7 @@ from gateway.errors import ClientGone, GatewayError, ResponseInterrupted
 from gateway.exchange import TRACE_HEADER, Exchange, Receive, RequestIds, Scope, Send
 from gateway.headers import wire_bytes, wire_text
 from gateway.pipeline import Pipeline
+from gateway.proxy import TransportFactory
 
 HEALTH_PATH = "/__gateway/health"  # answered by the gateway itself, before any API
 HEALTH_BODY = b'{"status":"ok"}'
@@ -29,10 +30,13 @@ class GatewayApp:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         access_log: Callable[[dict[str, Any]], None] = write_json_line,
         transport: httpx.AsyncBaseTransport | None = None,
+        transport_for: TransportFactory | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
-        self.pipeline = Pipeline(config, clock=clock, transport=transport)
+        self.pipeline = Pipeline(
+            config, clock=clock, transport=transport, transport_for=transport_for
+        )
         self.access_log = AccessLog(access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,7 +85,7 @@ class GatewayApp:
     def _exchange(self, scope: Scope, receive: Receive, send: Send) -> Exchange:
         raw_path = wire_text(scope.get("raw_path") or scope["path"].encode())
         headers = [(wire_text(n).lower(), wire_text(v)) for n, v in scope["headers"]]
-        client = scope.get("client")
+        client, server = scope.get("client"), scope.get("server")
         trace = next((v.strip() for n, v in headers if n == TRACE_HEADER and v.strip()), None)
         return Exchange(
             method=scope["method"].upper(),
@@ -94,6 +98,7 @@ class GatewayApp:
             started=time.perf_counter(),
             request_time=self.clock(),
             ids=RequestIds.new(trace_id=trace, now=self.clock().timestamp()),
+            server_port=server[1] if server and len(server) > 1 else None,
         )
 
 

@@ -19,20 +19,29 @@ ALLOWED, DENIED, BAD_INPUT = 0, 1, 2
 
 
 def serve() -> int:
-    """Serve every configured API with uvicorn on $HOST:$PORT (the image's and `make run`'s)."""
+    """Serve every configured API with uvicorn on $HOST:$PORT (the image's and `make run`'s), and
+    on each port an API has of its own (`apis.<name>.port`), in the same process."""
     import uvicorn
 
     from gateway.app import GatewayApp
 
+    port = int(os.environ.get("PORT", "8080"))
     try:
-        app = GatewayApp(load_config())
+        config = load_config()
+        own_ports = config.own_ports()
+        if port in own_ports:
+            raise ConfigError(
+                f"apis.{own_ports[port]}.port: {port} is the gateway's PORT too;"
+                " give the API a port of its own"
+            )
+        app = GatewayApp(config)
     except ConfigError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return BAD_INPUT
-    uvicorn.run(
+    server_config = uvicorn.Config(
         app,
         host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8080")),
+        port=port,
         # The peer address decides the VPC endpoint: never let X-Forwarded-For rewrite it.
         proxy_headers=False,
         forwarded_allow_ips="",
@@ -42,6 +51,12 @@ def serve() -> int:
         timeout_keep_alive=int(os.environ.get("KEEP_ALIVE_SECONDS", "75")),
         lifespan="on",
     )
+    sockets = []
+    for listen_port in (port, *own_ports):
+        server_config.port = listen_port  # bind_socket binds (and logs) HOST:this port
+        sockets.append(server_config.bind_socket())
+    server_config.port = port
+    uvicorn.Server(server_config).run(sockets=sockets)
     return 0
 
 

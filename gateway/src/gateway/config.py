@@ -9,7 +9,7 @@ import os
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -100,17 +100,43 @@ def _check_address(value: str) -> str:
 class VpcLink(_Model):
     """Where a VPC link leads locally. A REST API's VPC link targets one Network Load Balancer:
     `address` stands for it. An HTTP API's VPC link reaches the load balancers of its VPC, and each
-    integration names a listener ARN: `listeners` maps those to local addresses."""
+    integration names a listener ARN: `listeners` maps those to local addresses.
+
+    `source_address`: where the link's connections leave from, the address its target sees. In
+    AWS that is the load balancer's own address in its VPC; locally, a target that attributes its
+    callers by address (the gateway itself, as another VPC's execute-api endpoint) sees the link
+    inside that VPC's subnet. The unspecified address (0.0.0.0, ::) leaves it to the system, as
+    without the field. `scheme`: how the gateway speaks to `address` when that differs from the
+    uri's (an https uri whose local target speaks plain HTTP: nothing ends TLS in between)."""
 
     address: str | None = Field(default=None, description="host:port of the NLB (REST APIs)")
     listeners: dict[str, str] = Field(
         default_factory=dict, description="listener ARN -> host:port (HTTP APIs)"
+    )
+    source_address: str | None = Field(
+        default=None, description="the local IP address the link's connections leave from"
+    )
+    scheme: Literal["http", "https"] | None = Field(
+        default=None, description="http or https to `address` (default: the uri's scheme)"
     )
 
     @field_validator("address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         return None if value is None else _check_address(value)
+
+    @field_validator("source_address")
+    @classmethod
+    def _source_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r}: expected an IP address, e.g. 127.0.5.10 (0.0.0.0: the system's choice)"
+            ) from None
+        return None if address.is_unspecified else str(address)
 
     @field_validator("listeners")
     @classmethod
@@ -134,6 +160,8 @@ class VpcLink(_Model):
                 "give either address (a REST API VPC link: its NLB) or listeners"
                 " (an HTTP API VPC link: listener ARN -> address), not both or neither"
             )
+        if self.scheme is not None and self.address is None:
+            raise ValueError("scheme is for a REST API's VPC link (address): HTTP APIs' are http")
         return self
 
 
@@ -158,6 +186,12 @@ class ApiConfig(_Model):
     )
     vpc_links: dict[str, VpcLink] = Field(
         default_factory=dict, description="this API's own view of VPC links, over the top level's"
+    )
+    # In AWS every API has a host name of its own ({api-id}.execute-api.{region}.amazonaws.com);
+    # locally a port of its own (HOST as the gateway's) can stand for it: there, a request that
+    # names no API (no such Host, no x-apigw-api-id) is this API's instead of default_api's.
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="a port of its own the gateway also serves"
     )
 
     _vpc_link_ids = field_validator("vpc_links")(_check_vpc_link_ids)
@@ -279,6 +313,7 @@ class GatewayConfig(_Model):
         _unique("apis.*.id", [api.id for api in self.apis.values()])
         _unique("vpc_endpoints.*.id", [e.id for e in self.vpc_endpoints])
         _unique("identities.*.access_key_id", [i.access_key_id for i in self.identities])
+        _unique("apis.*.port", [str(a.port) for a in self.apis.values() if a.port is not None])
         subnets = [(e.id, net) for e in self.vpc_endpoints for net in e.subnets]
         for i, (id_a, a) in enumerate(subnets):
             for id_b, b in subnets[i + 1 :]:
@@ -289,6 +324,10 @@ class GatewayConfig(_Model):
     def openapi_path(self, name: str) -> Path:
         path = self.apis[name].openapi
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def own_ports(self) -> dict[int, str]:
+        """The APIs that have a port of their own: port -> API name."""
+        return {api.port: name for name, api in self.apis.items() if api.port is not None}
 
     def vpc_links_of(self, name: str) -> dict[str, tuple[str, VpcLink]]:
         """The VPC links API `name` sees, by id, each with the field that defines it: the API's

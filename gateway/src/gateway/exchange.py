@@ -73,6 +73,7 @@ class Exchange:
     started: float  # perf_counter at arrival
     request_time: datetime
     ids: RequestIds
+    server_port: int | None = None  # the gateway's port the request came to
     # select_api
     api: Api | None = None
     # attribute_endpoint

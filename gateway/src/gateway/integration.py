@@ -88,6 +88,8 @@ class HttpProxyIntegration:
     http_api: bool = False  # an HTTP API's integration (else a REST API's)
     # Set by `bind` when the API is built:
     target: str | None = None  # VPC_LINK: host:port the VPC link leads to locally
+    target_scheme: str | None = None  # VPC_LINK: http/https to `target` (None: the uri's)
+    source_address: str | None = None  # VPC_LINK: the local address connections leave from
     route_path: str | None = None  # the route's path template, e.g. "/todo/{todoId}"
     stage: str = "$default"  # HTTP APIs: a named stage goes upstream as the first path segment
 
@@ -184,13 +186,20 @@ class HttpProxyIntegration:
         return stage_variables[match[1]]
 
     def bind(
-        self, *, route_path: str, stage: str = "$default", target: str | None = None
+        self,
+        *,
+        route_path: str,
+        stage: str = "$default",
+        target: str | None = None,
+        target_scheme: str | None = None,
+        source_address: str | None = None,
     ) -> HttpProxyIntegration:
         """This integration as the route `route_path` of a stage uses it, going to `target`
-        (host:port, private integrations only). IntegrationError if the route cannot use it."""
+        (host:port, private integrations only; with `target_scheme` instead of the uri's, from
+        `source_address`). IntegrationError if the route cannot use it."""
         if self.private and target is None:
             raise IntegrationError("connectionType VPC_LINK: no local address for the VPC link")
-        if not self.private and target is not None:
+        if not self.private and (target, target_scheme, source_address) != (None, None, None):
             raise IntegrationError(
                 "connectionType INTERNET: connects to the uri's host, not a link"
             )
@@ -211,7 +220,14 @@ class HttpProxyIntegration:
                 "the $default route's request path is not available to its integration locally:"
                 f" give requestParameters {OVERWRITE_PATH} without $request.path"
             )
-        return dataclasses.replace(self, route_path=route_path, stage=stage, target=target)
+        return dataclasses.replace(
+            self,
+            route_path=route_path,
+            stage=stage,
+            target=target,
+            target_scheme=target_scheme,
+            source_address=source_address,
+        )
 
     def upstream_method(self, request_method: str) -> str:
         return request_method.upper() if self.http_method == "ANY" else self.http_method
@@ -368,8 +384,8 @@ def upstream_url(
     REST APIs fill `{x}` only from `integration.request.path.x`; HTTP APIs from the route's own
     parameters (`{proxy+}` is referenced as `{proxy}`). The caller's query string is passed on.
     A private integration connects to its VPC link's local address: a REST API with the uri's path
-    and the uri's host as Host (added when it differs from that address), an HTTP API with the
-    request path (or `overwrite:path`).
+    and the uri's host as Host (added when it differs from that address), in the link's scheme
+    when it names one, an HTTP API with the request path (or `overwrite:path`).
     """
     extra_query: list[tuple[str, str]] = []
     extra_headers: list[tuple[str, str]] = []
@@ -388,7 +404,7 @@ def upstream_url(
         url = render_uri(integration.uri, stage_variables=stage_variables, path_params=mapped.path)
         if integration.private:
             target = _target(integration)
-            url, host = _through(url, target)
+            url, host = _through(url, target, integration.target_scheme)
             if host != target:
                 extra_headers = [*extra_headers, ("Host", host)]
     query_parts = [raw_query] if raw_query else []
@@ -459,10 +475,11 @@ def _split(url: str) -> tuple[str, str, str]:
     return scheme, remainder[:cut], rest if rest.startswith("/") else "/" + rest
 
 
-def _through(url: str, target: str) -> tuple[str, str]:
-    """`url` sent to `target` instead of its own host; and that host (the Host header)."""
+def _through(url: str, target: str, target_scheme: str | None = None) -> tuple[str, str]:
+    """`url` sent to `target` (in `target_scheme`, else its own) instead of its own host; and
+    that host (the Host header)."""
     scheme, host, rest = _split(url)
-    return f"{scheme}://{target}{rest}", host
+    return f"{target_scheme or scheme}://{target}{rest}", host
 
 
 def _with_path(url: str, path: str) -> str:

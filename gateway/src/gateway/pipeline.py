@@ -42,7 +42,7 @@ from gateway.policy import (
     authorization,
     denial_message,
 )
-from gateway.proxy import Upstream, UpstreamRequest
+from gateway.proxy import TransportFactory, Upstream, UpstreamRequest
 from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
 from gateway.sigv4 import SigV4Error, has_sigv4, verify_sigv4
 from gateway.throttle import Limit, Throttler
@@ -61,19 +61,24 @@ class Pipeline:
         *,
         clock: Clock = lambda: datetime.now(UTC),
         transport: httpx.AsyncBaseTransport | None = None,
+        transport_for: TransportFactory | None = None,
     ) -> None:
         self.region = config.region
         self.max_body_bytes = config.max_body_bytes
         self.apis = load_apis(config)
         self.identities, self.identity_policies = load_identities(config)
         self.default_api_id = config.apis[config.default_api].id if config.default_api else None
+        # an API's own port: there, requests that name no API are that API's
+        self.own_port_api_ids = {
+            port: config.apis[name].id for port, name in config.own_ports().items()
+        }
         self.attributor = VpceAttributor(
             EndpointSubnets(e.id, e.vpc_id, tuple(e.subnets), frozenset(e.exclude))
             for e in config.vpc_endpoints
         )
         self.throttler = _throttler(config)
         self.clock = clock
-        self.upstream = Upstream(transport=transport)
+        self.upstream = Upstream(transport=transport, transport_for=transport_for)
         self.lambdas = LambdaCalls(region=config.region, clock=clock)  # authorizers, aws_proxy
         self.stages: tuple[Stage, ...] = (
             self.select_api,
@@ -98,13 +103,15 @@ class Pipeline:
     # 1. API -------------------------------------------------------------------------------------
 
     async def select_api(self, ex: Exchange) -> None:
-        """By host name, else `x-apigw-api-id`, else the default API; an unknown one: 403."""
+        """By host name, else `x-apigw-api-id`, else the API whose own port the request came to,
+        else the default API; an unknown one: 403."""
+        own_port_api = self.own_port_api_ids.get(ex.server_port) if ex.server_port else None
         selection = select_api(
             host=ex.header("host"),
             api_id_header=ex.header("x-apigw-api-id"),
             region=self.region,
             known_api_ids=self.apis,
-            default_api_id=self.default_api_id,
+            default_api_id=own_port_api or self.default_api_id,
         )
         if selection.outcome is not SelectionOutcome.SELECTED or selection.api_id is None:
             raise Forbidden()
@@ -305,6 +312,7 @@ class Pipeline:
             headers=headers,
             body=ex.body or b"",
             timeout_s=integration.timeout_ms / 1000,
+            local_address=integration.source_address,
         )
         await self.upstream.forward(ex, request)
 

@@ -1,13 +1,15 @@
-"""Send a request to an integration and relay its answer to the caller: one pooled httpx client,
-the request body in one piece (the pipeline read it whole), the response streamed. No retries:
-the caller decides. What goes wrong is raised: `IntegrationFailure` / `IntegrationTimeout` before
-the response head, `ResponseInterrupted` / `ClientGone` after it."""
+"""Send a request to an integration and relay its answer to the caller: one pooled httpx client
+(one per local source address a VPC link names), the request body in one piece (the pipeline read
+it whole), the response streamed. No retries: the caller decides. What goes wrong is raised:
+`IntegrationFailure` / `IntegrationTimeout` before the response head, `ResponseInterrupted` /
+`ClientGone` after it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import quote
@@ -26,27 +28,60 @@ class UpstreamRequest:
     headers: list[tuple[str, str]]
     body: bytes
     timeout_s: float  # for the response head
+    local_address: str | None = None  # where the connection leaves from (None: any)
+
+
+# The transport for connections that leave from a local address (None: the system's choice).
+TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
+
+
+def network_transport(local_address: str | None) -> httpx.AsyncBaseTransport:
+    # No retries: a refused connection answers at once.
+    return httpx.AsyncHTTPTransport(retries=0, local_address=local_address)
 
 
 class Upstream:
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        # One pool for every integration; no retries (a refused connection answers at once).
-        # The pool is shared by every caller, so it must keep no state of its own: no cookie jar
+    """The pools integrations are called through: one for every integration, and one for each
+    local address a VPC link's connections leave from. `transport` stands for every connection
+    (tests); `transport_for` makes the transport of each local address (default: the network's,
+    bound to that address)."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        transport_for: TransportFactory | None = None,
+    ) -> None:
+        if transport is not None:
+            self._transport_for: TransportFactory = lambda _local: transport
+        else:
+            self._transport_for = transport_for or network_transport
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+
+    def _client(self, local_address: str | None) -> httpx.AsyncClient:
+        """The pool for connections that leave from `local_address`, made on first use."""
+        # A pool is shared by every caller, so it must keep no state of its own: no cookie jar
         # (one caller's Set-Cookie would be sent with everyone's later requests) and none of
         # httpx's default headers (Accept-Encoding: gzip would have the backend compress bodies
         # the caller never asked to be compressed; the User-Agent is the caller's business).
-        self.client = httpx.AsyncClient(
-            transport=transport or httpx.AsyncHTTPTransport(retries=0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            follow_redirects=False,
-            trust_env=False,
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        )
-        for name in list(self.client.headers):
-            del self.client.headers[name]
+        client = self._clients.get(local_address)
+        if client is None:
+            client = httpx.AsyncClient(
+                transport=self._transport_for(local_address),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                follow_redirects=False,
+                trust_env=False,
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            )
+            for name in list(client.headers):
+                del client.headers[name]
+            self._clients[local_address] = client
+        return client
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def forward(self, ex: Exchange, upstream: UpstreamRequest) -> None:
         """Send `upstream` and stream the integration's response to the caller of `ex`.
@@ -54,7 +89,8 @@ class Upstream:
         A backend that answers before it has read the whole body (a 413 of its own, say) is
         answered with that response: httpcore stops writing when the backend closes and reads
         what it sent."""
-        request = self.client.build_request(
+        client = self._client(upstream.local_address)
+        request = client.build_request(
             upstream.method,
             _ascii_url(upstream.url),
             headers=[(wire_bytes(name), wire_bytes(value)) for name, value in upstream.headers],
@@ -64,7 +100,7 @@ class Upstream:
         sent = time.perf_counter()
         try:
             async with asyncio.timeout(upstream.timeout_s):
-                response = await self.client.send(request, stream=True)
+                response = await client.send(request, stream=True)
         except (TimeoutError, httpx.TimeoutException) as exc:
             ex.integration_latency_ms = _ms_since(sent)
             raise IntegrationTimeout() from exc

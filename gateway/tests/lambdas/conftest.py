@@ -75,7 +75,7 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Functions]:
     tmp = tmp_path_factory.mktemp("functions")
     log = tmp / "authorizer-events.jsonl"
     log.touch()
-    secret = tmp / "authorizer" / "token"
+    secret = tmp / "secrets" / "authorizer-token"
     ensure_token_secret(secret)
     base = {**os.environ, "AWS_REGION": "us-east-1"}
     tests_env = {**base, "PYTHONPATH": str(TESTS), "AUTHORIZER_LOG": str(log)}

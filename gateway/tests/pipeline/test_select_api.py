@@ -1,7 +1,11 @@
-"""Stage 1, select_api: the API by host name, `x-apigw-api-id`, or the default API."""
+"""Stage 1, select_api: the API by host name, `x-apigw-api-id`, the API whose own port the
+request came to, or the default API."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from .conftest import CONSUMER_VPC, OUTSIDE, PROXY_VPC, Gateway, seen_upstream
@@ -60,3 +64,37 @@ def test_rest_and_http_apis_send_their_own_id_headers(gateway: Gateway) -> None:
     )
     assert {"x-amzn-requestid", "x-amz-apigw-id"} <= set(rest.headers)
     assert "apigw-requestid" not in rest.headers
+
+
+def call_port(gateway: Gateway, port: int, path: str, **headers: str) -> httpx.Response:
+    """A request that came to the gateway's `port` (the ASGI scope's server), from outside."""
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=gateway.app, client=OUTSIDE)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport) as http:
+            return await http.get(f"http://127.0.0.1:{port}{path}", headers=headers)
+
+    return asyncio.run(send())
+
+
+@pytest.mark.parametrize(
+    "port, headers, path, api_id",
+    [
+        (8088, {}, "/prod/", "frontdoor1"),  # the front door's own port: its API
+        (8080, {}, "/dogs", "globalapi1"),  # any other port: default_api
+        (8088, {"Host": "globalapi1.execute-api.us-east-1.amazonaws.com"}, "/dogs", "globalapi1"),
+        (8088, {"x-apigw-api-id": "globalapi1"}, "/dogs", "globalapi1"),
+    ],
+    ids=["own-port", "other-port", "host-first", "header-first"],
+)
+def test_an_apis_own_port_stands_for_its_host_name(
+    gateway: Gateway, port: int, headers: dict[str, str], path: str, api_id: str
+) -> None:
+    """apis.frontdoor.port (8088): there a request that names no API is the front door's; one
+    that names an API by host name or header is that API's, as on every port."""
+    response = call_port(gateway, port, path, **headers)
+    assert gateway.last_log()["apiId"] == api_id
+    if api_id == "frontdoor1":  # no token: its TOKEN authorizer answers before any call
+        assert (response.status_code, response.content) == (401, b'{"message":"Unauthorized"}')
+    else:
+        seen_upstream(response)

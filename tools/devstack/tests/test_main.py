@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -51,9 +52,22 @@ class Run:
         found = (BANNER.match(line) for line in self.text().splitlines())
         return {m["name"]: int(m["port"]) for m in found if m}
 
+    def frontdoor_port(self) -> int:
+        match = FRONT_DOOR.search(self.text())
+        assert match is not None, self.text()
+        return int(match["port"])
+
 
 Start = Callable[..., Run]  # start(*args, **env): `python -m devstack *args` with more env
-PORT_VARIABLES = ("GATEWAY_PORT", "DOG_NAMES_PORT", "TODO_PORT", "WIDGETS_PORT", "AUTHORIZER_PORT")
+FRONT_DOOR = re.compile(r"^devstack: front door http://127\.0\.0\.1:(?P<port>\d+)  ", re.MULTILINE)
+PORT_VARIABLES = (
+    "GATEWAY_PORT",
+    "FRONTDOOR_PORT",
+    "DOG_NAMES_PORT",
+    "TODO_PORT",
+    "WIDGETS_PORT",
+    "AUTHORIZER_PORT",
+)
 ANY_PORTS = dict.fromkeys(PORT_VARIABLES, "0")
 
 
@@ -92,9 +106,10 @@ def start(tmp_path: Path, marked_env: dict[str, str]) -> Iterator[Start]:
 def test_serves_on_the_ports_from_the_environment_and_stops_on_sigint(
     start: Start, tmp_path: Path
 ) -> None:
-    gateway_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(5)
+    gateway_port, frontdoor_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(6)
     run = start(
         GATEWAY_PORT=str(gateway_port),
+        FRONTDOOR_PORT=str(frontdoor_port),
         DOG_NAMES_PORT=str(dog_port),
         TODO_PORT=str(todo_port),
         WIDGETS_PORT=str(widgets_port),
@@ -114,14 +129,22 @@ def test_serves_on_the_ports_from_the_environment_and_stops_on_sigint(
     assert dog.status_code == 200 and set(dog.json()) == {"Name", "Gender"}
     assert todo.status_code == 201
     assert (tmp_path / "data" / "todo.db").exists()  # data/todo.db below the working directory
-    # the README's two curls of the widgets API, its token made in certs/authorizer/token
-    token = (tmp_path / "certs" / "authorizer" / "token").read_text().strip()
-    widgets = f"http://127.0.0.1:{gateway_port}/prod/widgets"
-    selected = {"x-apigw-api-id": "widgetsap1"}
-    with_token = httpx.get(widgets, headers={**selected, "Authorization": token}, timeout=10)
-    without = httpx.get(widgets, headers=selected, timeout=10)
+    # the README's curls of the front door, the token made in secrets/authorizer-token
+    secret = tmp_path / "secrets" / "authorizer-token"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    token = secret.read_text().strip()
+    assert run.frontdoor_port() == frontdoor_port
+    frontdoor = f"http://127.0.0.1:{frontdoor_port}/prod/"
+    with_token = httpx.get(frontdoor, headers={"Authorization": token}, timeout=10)
+    without = httpx.get(frontdoor, timeout=10)
     assert (with_token.status_code, with_token.json()) == (200, {"id": "1", "value": "4.99"})
     assert (without.status_code, without.content) == (401, b'{"message":"Unauthorized"}')
+    # the private API itself, from the host: no VPC endpoint, Forbidden whatever the token
+    widgets = f"http://127.0.0.1:{gateway_port}/prod/widgets"
+    direct = httpx.get(
+        widgets, headers={"x-apigw-api-id": "widgetsap1", "Authorization": token}, timeout=10
+    )
+    assert (direct.status_code, direct.content) == (403, b'{"message":"Forbidden"}')
     pids = run.pids()
 
     run.process.send_signal(signal.SIGINT)
@@ -136,10 +159,12 @@ def test_serves_on_the_ports_from_the_environment_and_stops_on_sigint(
 
 
 def test_ports_and_db_from_the_options(start: Start, tmp_path: Path) -> None:
-    gateway_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(5)
+    gateway_port, frontdoor_port, dog_port, todo_port, widgets_port, authorizer_port = free_ports(6)
     run = start(
         "--gateway-port",
         str(gateway_port),
+        "--frontdoor-port",
+        str(frontdoor_port),
         "--dog-names-port",
         str(dog_port),
         "--todo-port",
@@ -163,6 +188,7 @@ def test_ports_and_db_from_the_options(start: Start, tmp_path: Path) -> None:
         "authorizer": authorizer_port,
         "gateway": gateway_port,
     }
+    assert run.frontdoor_port() == frontdoor_port
     assert (tmp_path / "elsewhere" / "todo.db").exists()
     assert (tmp_path / "elsewhere" / "token").exists()
     run.process.send_signal(signal.SIGTERM)

@@ -20,6 +20,8 @@ def test_the_gateway_answers_a_dog_through_the_default_api(
 ) -> None:
     with running_stack(log_dir=tmp_path, env=marked_env) as stack:
         services = [stack.dog_names, stack.todo, stack.gateway]
+        # a free port for the front door too: the shipped configuration listens there
+        assert stack.frontdoor_port not in {s.port for s in services}
         response = httpx.get(stack.gateway.base_url + "/dogs", timeout=10)
         created = httpx.post(stack.gateway.base_url + "/todo", data={"data": "milk"}, timeout=10)
 
@@ -42,12 +44,13 @@ def test_the_gateway_answers_a_dog_through_the_default_api(
 
 
 def test_fixed_ports_and_relayed_output(marked_env: dict[str, str]) -> None:
-    gateway_port, dog_port, todo_port = free_ports(3)
+    gateway_port, frontdoor_port, dog_port, todo_port = free_ports(4)
     out = io.StringIO()
 
     with running_stack(
         echo=out,
         gateway_port=gateway_port,
+        frontdoor_port=frontdoor_port,
         dog_names_port=dog_port,
         todo_port=todo_port,
         todo_workers=1,
@@ -59,6 +62,10 @@ def test_fixed_ports_and_relayed_output(marked_env: dict[str, str]) -> None:
         male = httpx.get(f"http://127.0.0.1:{gateway_port}/dogs/males", timeout=10).json()
         assert male["Gender"] == "male"
         assert "Uvicorn running" in stack.gateway.log_tail()
+        # the same gateway serves the front door's port (no token: its authorizer says no)
+        assert stack.frontdoor_url == f"http://127.0.0.1:{frontdoor_port}"
+        refused = httpx.get(stack.frontdoor_url + "/prod/", timeout=10)
+        assert (refused.status_code, refused.content) == (401, b'{"message":"Unauthorized"}')
 
     lines = out.getvalue().splitlines()
     assert any(line.startswith("gateway   | ") for line in lines)
@@ -106,6 +113,23 @@ def test_a_fixed_port_in_use_fails_before_anything_starts(marked_env: dict[str, 
 
         with pytest.raises(StartError, match=rf"gateway cannot start: 127.0.0.1:{port} is already"):
             with running_stack(gateway_port=port, env=marked_env):
+                pytest.fail("the stack came up")
+
+    assert still_running(marked_env) == []
+
+
+def test_the_front_doors_port_in_use_fails_before_anything_starts(
+    marked_env: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(
+            StartError, match=rf"gateway cannot start: 127.0.0.1:{port} \(the front door's port\)"
+        ):
+            with running_stack(frontdoor_port=port, env=marked_env):
                 pytest.fail("the stack came up")
 
     assert still_running(marked_env) == []

@@ -1,4 +1,4 @@
-"""Where the shared secret comes from, by configuration: a file (locally, mounted from ./certs)
+"""Where the shared secret comes from, by configuration: a file (locally, mounted from ./secrets)
 or a Secrets Manager secret (in AWS, read through boto3). Both are read when the function starts
 and again when the secret changes, so a rotation is picked up without a restart.
 """

@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 | --- | --- | --- |
-| `TOKEN_SECRET_FILE` | a file holding the shared secret (locally: `certs/authorizer/token`) | |
+| `TOKEN_SECRET_FILE` | a file holding the shared secret (locally: `secrets/authorizer-token`) | |
 | `TOKEN_SECRET_ID` | a Secrets Manager secret id or ARN (in AWS) | |
 | `TOKEN_SECRET_REFRESH_SECONDS` | how long a fetched Secrets Manager value is used | `300` |
 | `PRINCIPAL_ID` | the `principalId` a caller with the right token gets | `shared-secret-caller` |

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from certgen.generate import CertgenError, Settings, ensure_certificates
-from certgen.secret import SecretOwners, ensure_token_secret
+from certgen.secret import SecretOwner, ensure_token_secret, rotate_token_secret
 
 
 def _env_int(name: str, default: int) -> int:
@@ -90,20 +90,34 @@ def build_parser() -> argparse.ArgumentParser:
         else None,
         metavar="PATH",
         help="also make the TOKEN authorizer's shared secret here when it is missing, a random "
-        "token in a directory of its own (env CERTGEN_TOKEN_SECRET; e.g. certs/authorizer/token)",
+        "token (mode 0600) in a directory of its own (env CERTGEN_TOKEN_SECRET; e.g. "
+        "secrets/authorizer-token)",
     )
     parser.add_argument(
-        "--secret-gid",
-        type=int,
-        default=_env_int("CERTGEN_SECRET_GID", 10001),
-        help="when run as root: group that may read the token secret (env CERTGEN_SECRET_GID, "
-        "default 10001, the function containers' group)",
+        "--secret-owner",
+        type=_owner,
+        default=_owner(os.environ["CERTGEN_SECRET_OWNER"])
+        if os.environ.get("CERTGEN_SECRET_OWNER")
+        else None,
+        metavar="UID:GID",
+        help="when run as root: owner of the token secret and its directory, the one user who "
+        "reads it (env CERTGEN_SECRET_OWNER; default: as --owner)",
+    )
+    parser.add_argument(
+        "--rotate-token",
+        action="store_true",
+        default=os.environ.get("CERTGEN_ROTATE_TOKEN", "") not in ("", "0"),
+        help="replace the token secret with a new random one (needs --token-secret; env "
+        "CERTGEN_ROTATE_TOKEN=1): the old token is refused from the authorizer's next call",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.rotate_token and args.token_secret is None:
+        parser.error("--rotate-token needs --token-secret (or CERTGEN_TOKEN_SECRET)")
     settings = Settings(
         out=args.out,
         extra_sans=tuple(args.san),
@@ -120,13 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"certgen: error: {exc}", file=sys.stderr)
         return 1
     if args.token_secret is not None:
-        owners = None
+        owner = None
         if os.geteuid() == 0:
-            # the owner of the output directory (./certs), as for the CA and client files: not
-            # the secret's own folder, which Docker may have made as root for the bind mount
-            uid = args.owner[0] if args.owner else args.out.stat().st_uid
-            owners = SecretOwners(owner_uid=uid, reader_gid=args.secret_gid)
-        action = ensure_token_secret(args.token_secret, owners)
+            # --secret-owner, else as the CA and client files: --owner, else the owner of the
+            # output directory (./certs), not the secret's own folder, which Docker may have
+            # made as root for the bind mount
+            st = args.out.stat()
+            uid, gid = args.secret_owner or args.owner or (st.st_uid, st.st_gid)
+            owner = SecretOwner(uid, gid)
+        make = rotate_token_secret if args.rotate_token else ensure_token_secret
+        action = make(args.token_secret, owner)
         if action != "kept":
             print(f"{action}: {args.token_secret}")
     for action, name in report.actions:

@@ -16,29 +16,40 @@ KEY_MODE = 0o600
 PUBLIC_MODE = 0o644
 
 
-def write_new(path: Path, data: bytes, mode: int) -> None:
-    """Write `data` to `path` atomically with `mode`; refuse to replace an existing file.
+Owner = tuple[int, int]  # uid, gid
+
+
+def write_new(path: Path, data: bytes, mode: int, *, owner: Owner | None = None) -> None:
+    """Write `data` to `path` atomically with `mode` (and `owner`: root only); refuse to replace
+    an existing file.
 
     os.link fails if `path` appeared meanwhile, so a concurrent run never loses a key.
     """
-    _write_atomically(path, data, mode, os.link)
+    _write_atomically(path, data, mode, os.link, owner)
 
 
-def replace(path: Path, data: bytes, mode: int) -> None:
-    """Atomically replace `path` (used only for the CRL, which is re-signed when it goes stale)."""
-    _write_atomically(path, data, mode, os.replace)
+def replace(path: Path, data: bytes, mode: int, *, owner: Owner | None = None) -> None:
+    """Atomically replace `path`: the CRL, re-signed when it goes stale, and the rotated token
+    secret."""
+    _write_atomically(path, data, mode, os.replace, owner)
 
 
 def _write_atomically(
-    path: Path, data: bytes, mode: int, put_in_place: Callable[[Path, Path], None]
+    path: Path,
+    data: bytes,
+    mode: int,
+    put_in_place: Callable[[Path, Path], None],
+    owner: Owner | None = None,
 ) -> None:
     """The bytes go to a temporary file in the same directory, created with the final mode (so a
-    key is never readable by others, not even briefly), are flushed to disk, and then
+    key is never readable by others, not even briefly) and owner, are flushed to disk, and then
     `put_in_place(tmp, path)` makes them `path`."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         os.fchmod(fd, mode)
+        if owner is not None:
+            os.fchown(fd, *owner)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -2,10 +2,10 @@
 
 The gateway on 127.0.0.1:8080 in front of Dog Names (:8081), ToDo (:8082, SQLite in
 data/todo.db below the current directory) and the widgets API's Lambda functions, the widgets
-function (:8083) and the TOKEN authorizer (:8084, its shared secret in certs/authorizer/token,
-made when missing). Every server's output comes to this terminal, each line
-prefixed with its name. Ctrl-C (or SIGTERM, SIGHUP) stops them all, gateway first; a server that
-exits on its own stops the others too, and the exit status is 1.
+function (:8083) and the TOKEN authorizer (:8084, its shared secret in secrets/authorizer-token,
+made when missing); the same gateway serves the front door on :8088. Every server's output comes
+to this terminal, each line prefixed with its name. Ctrl-C (or SIGTERM, SIGHUP) stops them all,
+gateway first; a server that exits on its own stops the others too, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -56,13 +56,15 @@ def _port(variable: str) -> Callable[[str], int | None]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
-        description="Dog Names, ToDo, the widgets API's functions and the gateway natively on "
-        "127.0.0.1, in the foreground (Ctrl-C stops all). Ports: the options, else "
-        "$GATEWAY_PORT, $DOG_NAMES_PORT, $TODO_PORT, $WIDGETS_PORT, $AUTHORIZER_PORT, else "
-        "8080, 8081, 8082, 8083, 8084; 0 is any free port.",
+        description="Dog Names, ToDo, the widgets API's functions and the gateway (with the "
+        "front door's port) natively on 127.0.0.1, in the foreground (Ctrl-C stops all). Ports: "
+        "the options, else $GATEWAY_PORT, $FRONTDOOR_PORT, $DOG_NAMES_PORT, $TODO_PORT, "
+        "$WIDGETS_PORT, $AUTHORIZER_PORT, else 8080, 8088, 8081, 8082, 8083, 8084; 0 is any free "
+        "port.",
     )
     for option, variable, default in (
         ("--gateway-port", "GATEWAY_PORT", "8080"),
+        ("--frontdoor-port", "FRONTDOOR_PORT", "8088"),
         ("--dog-names-port", "DOG_NAMES_PORT", "8081"),
         ("--todo-port", "TODO_PORT", "8082"),
         ("--widgets-port", "WIDGETS_PORT", "8083"),
@@ -84,9 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--token-secret",
         type=Path,
-        default=Path(os.environ.get("TOKEN_SECRET_FILE", "certs/authorizer/token")),
+        default=Path(os.environ.get("TOKEN_SECRET_FILE", "secrets/authorizer-token")),
         help="the TOKEN authorizer's shared secret ($TOKEN_SECRET_FILE, default "
-        "certs/authorizer/token, as `make certs` makes it); a new random one when missing",
+        "secrets/authorizer-token, as `make certs` makes it); a new random one when missing",
     )
     return parser.parse_args(argv)
 
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         with running_stack(
             echo=sys.stdout,
             gateway_port=args.gateway_port,
+            frontdoor_port=args.frontdoor_port,
             dog_names_port=args.dog_names_port,
             todo_port=args.todo_port,
             todo_db=db,
@@ -113,9 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         ) as stack:
             for service in stack.services.values():
                 _say(f"{service.name:<9} {service.base_url}  pid {service.process.pid}")
+            _say(f"front door {stack.frontdoor_url}  (the gateway's port for the frontdoor API)")
             _say(f"ToDo's data: {db}")
             _say(f"the widgets API's token: {args.token_secret}")
-            _say(f"ready: curl {stack.gateway.base_url}/dogs ; Ctrl-C stops all")
+            token = f"$(cat {args.token_secret})"
+            _say(
+                f"ready: curl {stack.gateway.base_url}/dogs ;"
+                f' curl -H "Authorization: {token}" {stack.frontdoor_url}/prod/ ; Ctrl-C stops all'
+            )
             order = ", ".join(reversed(stack.services))
             try:
                 exited = stack.wait_any()

@@ -1,6 +1,7 @@
 """The native stack: Dog Names, ToDo and the gateway as processes on loopback, as `make run`, the
 gateway tests and the bench run it; with `functions=True` also the Lambda functions behind the
-widgets API (each `lambda_rie` with the real awslambdaric as its child, as in their images).
+widgets API (each `lambda_rie` with the real awslambdaric as its child, as in their images). The
+gateway also serves the front door's own port (FRONTDOOR_PORT, the `frontdoor` API's).
 
     with running_stack(log_dir=tmp) as stack:
         httpx.get(stack.gateway.base_url + "/dogs")
@@ -192,10 +193,18 @@ def spawn_function(
 
 @dataclass
 class Stack:
-    """The running servers by name, in start order."""
+    """The running servers by name, in start order; the gateway's front-door port."""
 
     log_dir: Path | None
     services: dict[str, Service] = field(default_factory=dict)
+    frontdoor_port: int | None = None
+
+    @property
+    def frontdoor_url(self) -> str:
+        """The front door's base URL: the gateway's host, the front door's own port."""
+        gateway = self.gateway
+        host = f"[{gateway.host}]" if ":" in gateway.host else gateway.host
+        return f"http://{host}:{self.frontdoor_port}"
 
     @property
     def dog_names(self) -> Service:
@@ -255,6 +264,7 @@ def running_stack(
     todo_workers: int | None = None,
     gateway_config: Path | None = None,
     gateway_env: Mapping[str, str] | None = None,
+    frontdoor_port: int | None = None,
     functions: bool = False,
     widgets_port: int | None = None,
     authorizer_port: int | None = None,
@@ -274,13 +284,15 @@ def running_stack(
     todo_db: ToDo's TODO_DB_PATH (default: todo.db in log_dir or a temporary directory).
     todo_workers: ToDo's WEB_CONCURRENCY (None: the environment's, else gunicorn_conf's).
     gateway_config: GATEWAY_CONFIG (None: the environment's, else the gateway's default).
-    gateway_env: more environment for the gateway (HOST, PORT, DOG_NAMES_HOST, TODO_HOST and
-        GATEWAY_CONFIG are set by the launcher).
+    gateway_env: more environment for the gateway (HOST, PORT, FRONTDOOR_PORT, DOG_NAMES_HOST,
+        TODO_HOST and GATEWAY_CONFIG are set by the launcher).
+    frontdoor_port: the gateway's second port, the front door's (FRONTDOOR_PORT; None: a free
+        one, so that a gateway with the default configuration never collides on 8088).
     functions: also the widgets function and the TOKEN authorizer (`WIDGETS`, `TOKEN_AUTHORIZER`),
         on widgets_port/authorizer_port (None: free ones); the gateway gets their invoke URLs
         (WIDGETS_FUNCTION_URL, TOKEN_AUTHORIZER_URL).
     token_secret: the authorizer's shared secret (TOKEN_SECRET_FILE), made with a new random token
-        when missing (default: authorizer/token in log_dir or a temporary directory).
+        when missing (default: secrets/authorizer-token in log_dir or a temporary directory).
     env: the base environment of every server (default os.environ).
     """
     with ExitStack() as cleanup:
@@ -300,11 +312,17 @@ def running_stack(
         for spec, port in wanted.items():
             if port is not None and not port_is_free(port, host):
                 raise StartError(f"{spec.name} cannot start: {host}:{port} is already in use")
-        fixed = {port for port in wanted.values() if port is not None}
-        free = iter(p for p in free_ports(len(wanted) + len(fixed), host) if p not in fixed)
+        if frontdoor_port is not None and not port_is_free(frontdoor_port, host):
+            raise StartError(
+                f"gateway cannot start: {host}:{frontdoor_port} (the front door's port)"
+                " is already in use"
+            )
+        fixed = {port for port in (*wanted.values(), frontdoor_port) if port is not None}
+        count = len(wanted) + 1
+        free = iter(p for p in free_ports(count + len(fixed), host) if p not in fixed)
         ports = {spec: next(free) if port is None else port for spec, port in wanted.items()}
 
-        stack = Stack(files)
+        stack = Stack(files, frontdoor_port=frontdoor_port or next(free))
 
         def start(spec: ServiceSpec, service_env: dict[str, str]) -> Service:
             log_path = files / f"{spec.name}.log" if files is not None else None
@@ -327,7 +345,7 @@ def running_stack(
             backends = [start(DOG_NAMES, base), start(TODO, todo_env)]
             function_urls = {}
             if functions:
-                secret = token_secret or workdir / "authorizer" / "token"
+                secret = token_secret or workdir / "secrets" / "authorizer-token"
                 ensure_token_secret(secret)
                 authorizer_env = {**base, "TOKEN_SECRET_FILE": str(secret.resolve())}
                 for function, function_env in (
@@ -345,6 +363,7 @@ def running_stack(
                 **function_urls,
                 "DOG_NAMES_HOST": stack.dog_names.address,
                 "TODO_HOST": stack.todo.address,
+                "FRONTDOOR_PORT": str(stack.frontdoor_port),
             }
             if gateway_config is not None:
                 gateway["GATEWAY_CONFIG"] = str(gateway_config)
