@@ -11,7 +11,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import quote
 
 import httpx
@@ -44,7 +43,14 @@ class Upstream:
     """The pools integrations are called through: one for every integration, and one for each
     local address a VPC link's connections leave from. `transport` stands for every connection
     (tests); `transport_for` makes the transport of each local address (default: the network's,
-    bound to that address)."""
+    bound to that address).
+
+    Requests go to the transport itself, not through an `httpx.AsyncClient`: a pool shared by
+    every caller must keep no state of its own (a client's cookie jar would send one caller's
+    Set-Cookie with everyone's later requests; its default headers, Accept-Encoding: gzip and its
+    User-Agent, are not the caller's), and the client's cookie handling copies the request's
+    headers into a dict one lookup at a time on every response, which takes time quadratic in
+    the number of headers (10,000 headers: seconds, with every other request waiting)."""
 
     def __init__(
         self,
@@ -56,32 +62,19 @@ class Upstream:
             self._transport_for: TransportFactory = lambda _local: transport
         else:
             self._transport_for = transport_for or network_transport
-        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._transports: dict[str | None, httpx.AsyncBaseTransport] = {}
 
-    def _client(self, local_address: str | None) -> httpx.AsyncClient:
+    def _transport(self, local_address: str | None) -> httpx.AsyncBaseTransport:
         """The pool for connections that leave from `local_address`, made on first use."""
-        # A pool is shared by every caller, so it must keep no state of its own: no cookie jar
-        # (one caller's Set-Cookie would be sent with everyone's later requests) and none of
-        # httpx's default headers (Accept-Encoding: gzip would have the backend compress bodies
-        # the caller never asked to be compressed; the User-Agent is the caller's business).
-        client = self._clients.get(local_address)
-        if client is None:
-            client = httpx.AsyncClient(
-                transport=self._transport_for(local_address),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                follow_redirects=False,
-                trust_env=False,
-                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            )
-            for name in list(client.headers):
-                del client.headers[name]
-            self._clients[local_address] = client
-        return client
+        transport = self._transports.get(local_address)
+        if transport is None:
+            transport = self._transports[local_address] = self._transport_for(local_address)
+        return transport
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        transports, self._transports = list(self._transports.values()), {}
+        for transport in {id(t): t for t in transports}.values():  # a shared one only once
+            await transport.aclose()
 
     async def forward(self, ex: Exchange, upstream: UpstreamRequest) -> None:
         """Send `upstream` and stream the integration's response to the caller of `ex`.
@@ -89,24 +82,25 @@ class Upstream:
         A backend that answers before it has read the whole body (a 413 of its own, say) is
         answered with that response: httpcore stops writing when the backend closes and reads
         what it sent."""
-        client = self._client(upstream.local_address)
-        request = client.build_request(
+        transport = self._transport(upstream.local_address)
+        request = httpx.Request(
             upstream.method,
             _ascii_url(upstream.url),
             headers=[(wire_bytes(name), wire_bytes(value)) for name, value in upstream.headers],
             content=upstream.body,
-            timeout=httpx.Timeout(upstream.timeout_s),
+            extensions={"timeout": httpx.Timeout(upstream.timeout_s).as_dict()},
         )
         sent = time.perf_counter()
         try:
             async with asyncio.timeout(upstream.timeout_s):
-                response = await client.send(request, stream=True)
+                response = await transport.handle_async_request(request)
         except (TimeoutError, httpx.TimeoutException) as exc:
             ex.integration_latency_ms = _ms_since(sent)
             raise IntegrationTimeout() from exc
         except httpx.TransportError as exc:
             ex.integration_latency_ms = _ms_since(sent)
             raise IntegrationFailure() from exc
+        response.request = request
         ex.integration_latency_ms = _ms_since(sent)
         try:
             await _relay(ex, response)
