@@ -5,13 +5,11 @@ a request of the old process can never take an invocation meant for the new one.
 """
 
 import re
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
+from lambda_rie.config import EmulatorConfig
 from lambda_rie.http_util import BodyError, BodyTooLarge, JsonHandler, QuietThreadingServer
-from lambda_rie.invocation import JSON, Answer, error_answer
-
-if TYPE_CHECKING:
-    from lambda_rie.emulator import Emulator
+from lambda_rie.invocation import JSON, Answer, Invocation, error_answer
 
 PREFIX = "/2018-06-01/runtime"
 NEXT = f"{PREFIX}/invocation/next"
@@ -24,8 +22,21 @@ INVALID_ID = {"errorMessage": "Invalid request ID", "errorType": "InvalidRequest
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 
 
+class Invocations(Protocol):
+    """What the Runtime API needs of the emulator (`lambda_rie.emulator.Emulator`): the queue of
+    invocations for one runtime generation, and where their results go."""
+
+    config: EmulatorConfig
+
+    def next_invocation(self, generation: int) -> Invocation | None: ...
+
+    def post_result(self, generation: int, request_id: str, answer: Answer) -> bool: ...
+
+    def post_init_error(self, generation: int, body: bytes) -> None: ...
+
+
 class RuntimeApiServer(QuietThreadingServer):
-    def __init__(self, address: tuple[str, int], emulator: "Emulator", generation: int) -> None:
+    def __init__(self, address: tuple[str, int], emulator: Invocations, generation: int) -> None:
         self.emulator = emulator
         self.generation = generation
         super().__init__(address, RuntimeApiHandler)
