@@ -3,13 +3,13 @@ service for the gateway account (the PrivateLink post's first provider)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
+from private_apis_deploy.fargate import USER, fargate_task
 from private_apis_deploy.images import container_image
 from private_apis_deploy.network import IMAGE_PULL_ENDPOINTS, PRIVATE, S3_GATEWAY, private_vpc
 from private_apis_deploy.provider import PORT, ProviderEndpoint, health_check
@@ -17,7 +17,6 @@ from private_apis_deploy.settings import Settings
 
 # The image's own user (services/dog-names/Dockerfile): stated again so that the task can never
 # run as root, whatever the image says.
-USER = "10001:10001"
 
 
 class DogNamesStack(AccountStack):
@@ -38,22 +37,7 @@ class DogNamesStack(AccountStack):
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
 
-        task = ecs.FargateTaskDefinition(
-            self,
-            "Task",
-            cpu=256,
-            memory_limit_mib=512,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        task, log_group = fargate_task(self)
         task.add_container(
             "dog-names",
             image=container_image(self, "dog-names"),

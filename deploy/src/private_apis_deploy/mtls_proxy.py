@@ -9,15 +9,15 @@ entrypoint reads files) and drops the variables before NGINX starts. Nothing is 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
+from private_apis_deploy.fargate import USER, fargate_task
 from private_apis_deploy.images import container_image
 from private_apis_deploy.network import PRIVATE, PrivateNetwork
 
@@ -97,26 +97,11 @@ class MtlsProxy(Construct):
             " every request with the certificate's subject",
         )
 
-        task = ecs.FargateTaskDefinition(
-            self,
-            "Task",
-            cpu=256,
-            memory_limit_mib=512,
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.X86_64,
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        task, log_group = fargate_task(self)
         task.add_container(
             "nginx-mtls",
             image=container_image(stack, "nginx-mtls"),
-            user="10001:10001",
+            user=USER,
             command=["bash", "-c", WRITE_CERTS_THEN_RUN],
             port_mappings=[ecs.PortMapping(container_port=PORT)],
             environment={
