@@ -19,7 +19,7 @@ from constructs import Construct
 from private_apis_deploy.base import AccountStack, suppress
 from private_apis_deploy.fargate import USER, fargate_task
 from private_apis_deploy.images import container_image
-from private_apis_deploy.network import PRIVATE, PrivateNetwork
+from private_apis_deploy.network import PRIVATE, PrivateNetwork, internal_nlb
 
 PORT = 8443
 CERT_DIR = "/tmp/mtls-certs"  # noqa: S108 - the image's only writable place (uid 10001)
@@ -80,15 +80,7 @@ class MtlsProxy(Construct):
         self.security_group.add_ingress_rule(
             ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(PORT), "mTLS clients in the VPC"
         )
-        self.load_balancer = elbv2.NetworkLoadBalancer(
-            self,
-            "Nlb",
-            vpc=vpc,
-            vpc_subnets=PRIVATE,
-            internet_facing=False,
-            cross_zone_enabled=True,
-            security_groups=[self.security_group],
-        )
+        self.load_balancer = internal_nlb(self, vpc, self.security_group)
         suppress(
             self.load_balancer,
             "AwsSolutions-ELB2",

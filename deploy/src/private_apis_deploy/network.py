@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 from private_apis_deploy.base import AccountStack
 
@@ -90,3 +92,28 @@ IMAGE_PULL_ENDPOINTS = (
     ("Logs", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS),
 )
 S3_GATEWAY = (("S3", ec2.GatewayVpcEndpointAwsService.S3),)
+
+
+def internal_nlb(
+    scope: Construct,
+    vpc: ec2.IVpc,
+    security_group: ec2.ISecurityGroup,
+    *,
+    private_link_traffic_unfiltered: bool = False,
+) -> elbv2.NetworkLoadBalancer:
+    """An internal, cross-zone NLB `Nlb` in `vpc`'s private subnets behind `security_group`.
+    `private_link_traffic_unfiltered`: traffic that arrives by PrivateLink (an endpoint service's
+    consumers, a REST API's VPC link) skips the group's inbound rules, which cannot name it."""
+    return elbv2.NetworkLoadBalancer(
+        scope,
+        "Nlb",
+        vpc=vpc,
+        vpc_subnets=PRIVATE,
+        internet_facing=False,
+        cross_zone_enabled=True,
+        security_groups=[security_group],
+        # None leaves the property out of the template (the default: rules enforced)
+        enforce_security_group_inbound_rules_on_private_link_traffic=(
+            False if private_link_traffic_unfiltered else None
+        ),
+    )

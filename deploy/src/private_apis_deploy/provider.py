@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
-from private_apis_deploy.network import PRIVATE
+from private_apis_deploy.network import internal_nlb
 
 PORT = 8080
 
@@ -45,15 +45,8 @@ class ProviderEndpoint(Construct):
             description=f"{name} NLB: PrivateLink traffic only",
             allow_all_outbound=False,
         )
-        self.load_balancer = elbv2.NetworkLoadBalancer(
-            self,
-            "Nlb",
-            vpc=vpc,
-            vpc_subnets=PRIVATE,
-            internet_facing=False,
-            cross_zone_enabled=True,
-            security_groups=[self.security_group],
-            enforce_security_group_inbound_rules_on_private_link_traffic=False,
+        self.load_balancer = internal_nlb(
+            self, vpc, self.security_group, private_link_traffic_unfiltered=True
         )
         self.listener = self.load_balancer.add_listener(
             "Listener", port=PORT, protocol=elbv2.Protocol.TCP

@@ -17,7 +17,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
-from private_apis_deploy.network import PRIVATE
+from private_apis_deploy.network import PRIVATE, internal_nlb
 from private_apis_deploy.provider import PORT, health_check
 
 # The id aws-cdk-lib gives the singleton function of AwsCustomResource in a stack.
@@ -98,16 +98,9 @@ class ProviderLink(Construct):
             ],
         )
 
-        self.load_balancer = elbv2.NetworkLoadBalancer(
-            self,
-            "Nlb",
-            vpc=vpc,
-            vpc_subnets=PRIVATE,
-            internet_facing=False,
-            cross_zone_enabled=True,
-            security_groups=[self.security_group],
-            # The REST APIs' VPC links arrive by PrivateLink, which the group cannot name.
-            enforce_security_group_inbound_rules_on_private_link_traffic=False,
+        # The REST APIs' VPC links arrive by PrivateLink, which the group cannot name.
+        self.load_balancer = internal_nlb(
+            self, vpc, self.security_group, private_link_traffic_unfiltered=True
         )
         suppress(
             self.load_balancer,
