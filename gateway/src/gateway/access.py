@@ -25,13 +25,12 @@ from pathlib import Path
 from gateway.apis import Api, load_api, load_identities
 from gateway.config import ConfigError, GatewayConfig, VpcEndpoint
 from gateway.errors import AccessDenied, Answer, Forbidden, MissingAuthenticationToken, NotFound
-from gateway.facts import Caller, policy_paths, request_context, strictest
+from gateway.facts import Caller, judge_policies, request_context
 from gateway.policy import (
     Authorization,
     Decision,
     Policy,
     RequestContext,
-    authorization,
     denial_message,
 )
 from gateway.routing import RouteMatch, remove_dot_segments, split_stage
@@ -256,9 +255,12 @@ def judge(api: Api, request: Request) -> Verdict:
     authorizer = match is not None and match.route.data.authorizer is not None
     if api.resource_policy is None and not iam_route and not authorizer:
         return Verdict(True, NO_POLICY, None, match=match)
-    judgements = []
-    for judged_path in policy_paths(path):
-        path_ctx = request_context(
+    decided, ctx = judge_policies(
+        api=api,
+        path=path,
+        identity_policies=request.identity_policies if caller else (),
+        iam_auth=iam_route,
+        context_for=lambda judged_path: request_context(
             api=api,
             method=request.method,
             path=judged_path,
@@ -269,16 +271,8 @@ def judge(api: Api, request: Request) -> Verdict:
             user_agent=request.headers.get("user-agent"),
             referer=request.headers.get("referer"),
             now=request.time,
-        )
-        path_decided = authorization(
-            resource_policy=api.resource_policy,
-            identity_policies=request.identity_policies if caller else (),
-            ctx=path_ctx,
-            api_account=api.account,
-            iam_auth=iam_route,
-        )
-        judgements.append((path_decided, path_ctx))
-    decided, ctx = strictest(judgements)
+        ),
+    )
     explicit = decided.decision is Decision.EXPLICIT_DENY
 
     def judged(allowed: bool, rule: str, answer: Answer | None) -> Verdict:

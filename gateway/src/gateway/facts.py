@@ -8,12 +8,13 @@ Framework-free: plain values in, a `gateway.policy.RequestContext` out.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from gateway.policy import Authorization, Decision, RequestContext
+from gateway.policy import Authorization, Decision, Policy, RequestContext, authorization
 
 if TYPE_CHECKING:
     from gateway.apis import Api
@@ -142,21 +143,40 @@ def request_context(
     )
 
 
-def policy_paths(path: str) -> tuple[str, ...]:
+def judge_policies(
+    *,
+    api: Api,
+    path: str,
+    identity_policies: Sequence[Policy],
+    iam_auth: bool,
+    context_for: Callable[[str], RequestContext],
+) -> tuple[Authorization, RequestContext]:
+    """The resource policy of `api` and (with IAM auth) the caller's identity policies on a
+    request for `path` below the stage, whose facts `context_for(path)` gives: the stricter
+    judgement of each spelling of the path a method ARN may name (`_policy_paths`), with the
+    facts it was made on."""
+    judged = []
+    for judged_path in _policy_paths(path):
+        ctx = context_for(judged_path)
+        decided = authorization(
+            resource_policy=api.resource_policy,
+            identity_policies=identity_policies,
+            ctx=ctx,
+            api_account=api.account,
+            iam_auth=iam_auth,
+        )
+        judged.append((decided, ctx))
+    return min(judged, key=lambda pair: _STRICTNESS[pair[0].decision])
+
+
+def _policy_paths(path: str) -> tuple[str, ...]:
     """The forms of `path` (below the stage) a policy judges: as sent, and as routed (empty
     segments, i.e. a trailing slash or `//`, left out). Both reach the same resource, and which
     one AWS names in the method ARN is not documented: judging both and keeping the stricter
-    answer (`strictest`) means a Deny of `GET/dogs` also stops `/dogs/` and `//dogs`."""
+    answer means a Deny of `GET/dogs` also stops `/dogs/` and `//dogs`."""
     routed = "/" + "/".join(segment for segment in path.split("/") if segment)
     return (path,) if routed == path else (path, routed)
 
 
 # Stricter first: an explicit deny, then a deny for want of an allow, then an allow.
 _STRICTNESS = {Decision.EXPLICIT_DENY: 0, Decision.IMPLICIT_DENY: 1, Decision.ALLOW: 2}
-
-
-def strictest(
-    judged: list[tuple[Authorization, RequestContext]],
-) -> tuple[Authorization, RequestContext]:
-    """The strictest of several judgements of one request (the first among equals)."""
-    return min(judged, key=lambda pair: _STRICTNESS[pair[0].decision])

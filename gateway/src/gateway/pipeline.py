@@ -30,7 +30,7 @@ from gateway.errors import (
     TooManyRequests,
 )
 from gateway.exchange import Exchange, Receive
-from gateway.facts import Caller, policy_paths, request_context, strictest
+from gateway.facts import Caller, judge_policies, request_context
 from gateway.headers import upstream_request_headers
 from gateway.integration import IntegrationError, RequestValues, upstream_url
 from gateway.lambda_proxy import AwsProxyIntegration
@@ -39,7 +39,6 @@ from gateway.policy import (
     Authorization,
     Decision,
     RequestContext,
-    authorization,
     denial_message,
 )
 from gateway.proxy import TransportFactory, Upstream, UpstreamRequest
@@ -205,9 +204,10 @@ class Pipeline:
         if target is None or target.authorizer is None:
             return
         api = _api(ex)
-        ctx = self.request_context(ex)
         if api.resource_policy is not None:
             ex.authorization, ctx = self.judge_policies(ex, iam_route=False)
+        else:
+            ctx = self.request_context(ex)
         ex.authorizer = await self.lambdas.authorize(
             ex,
             api,
@@ -237,22 +237,18 @@ class Pipeline:
         self, ex: Exchange, *, iam_route: bool
     ) -> tuple[Authorization, RequestContext]:
         """The resource policy and (with IAM auth) the caller's identity policies on the request:
-        for each spelling of its path that a method ARN may name (`gateway.facts.policy_paths`),
+        for each spelling of its path that a method ARN may name (`gateway.facts.judge_policies`),
         the stricter answer."""
         api, identity = _api(ex), ex.identity
-        policies = self.identity_policies.get(identity.principal_arn, []) if identity else []
-        judged = []
-        for path in policy_paths(ex.path or "/"):
-            ctx = self.request_context(ex, path=path)
-            decided = authorization(
-                resource_policy=api.resource_policy,
-                identity_policies=policies,
-                ctx=ctx,
-                api_account=api.account,
-                iam_auth=iam_route,
-            )
-            judged.append((decided, ctx))
-        return strictest(judged)
+        return judge_policies(
+            api=api,
+            path=ex.path or "/",
+            identity_policies=self.identity_policies.get(identity.principal_arn, [])
+            if identity
+            else [],
+            iam_auth=iam_route,
+            context_for=lambda path: self.request_context(ex, path=path),
+        )
 
     def request_context(self, ex: Exchange, *, path: str | None = None) -> RequestContext:
         """The facts a policy is judged on (`gateway.facts`, shared with the policy tools), for
