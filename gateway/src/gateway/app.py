@@ -87,6 +87,7 @@ class GatewayApp:
         headers = [(wire_text(n).lower(), wire_text(v)) for n, v in scope["headers"]]
         client, server = scope.get("client"), scope.get("server")
         trace = next((v.strip() for n, v in headers if n == TRACE_HEADER and v.strip()), None)
+        now = self.clock()
         return Exchange(
             method=scope["method"].upper(),
             raw_path=raw_path.split("?", 1)[0] or "/",
@@ -96,8 +97,8 @@ class GatewayApp:
             receive=receive,
             send=send,
             started=time.perf_counter(),
-            request_time=self.clock(),
-            ids=RequestIds.new(trace_id=trace, now=self.clock().timestamp()),
+            request_time=now,
+            ids=RequestIds.new(trace_id=trace, now=now.timestamp()),
             server_port=server[1] if server and len(server) > 1 else None,
         )
 
