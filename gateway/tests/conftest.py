@@ -5,6 +5,7 @@ slept for."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -198,3 +199,25 @@ def consumer_vpc() -> Iterator[httpx.Client]:
 def proxy_vpc() -> Iterator[httpx.Client]:
     with client_from("127.0.1.10") as client:
         yield client
+
+
+def raw_exchange(stack: Stack, request: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send `request` as written (Connection: close) and read the answer to the end."""
+    port = int(stack.gateway_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    return answer
+
+
+def split_answer(answer: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = [tuple(line.split(b": ", 1)) for line in lines[1:]]
+    return int(lines[0].split()[1]), headers, body  # type: ignore[return-value]

@@ -26,33 +26,13 @@ from .conftest import (
     STREAM_INTERVAL,
     STREAMS_SENT,
     Stack,
+    raw_exchange,
+    split_answer,
 )
 
 CONSUMER = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 CONSUMER_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/local-consumer-lambda-session"  # config/gateway.yaml
 ARN = "arn:aws:execute-api:us-east-1:********1111"  # as API Gateway masks the account
-
-
-def raw_exchange(stack: Stack, request: bytes, *, timeout: float = 5.0) -> bytes:
-    """Send `request` as written (Connection: close) and read the answer to the end."""
-    port = int(stack.gateway_url.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(request)
-        answer = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            data = sock.recv(65536)
-            if not data:
-                break
-            answer += data
-    return answer
-
-
-def split_answer(answer: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    headers = [tuple(line.split(b": ", 1)) for line in lines[1:]]
-    return int(lines[0].split()[1]), headers, body  # type: ignore[return-value]
 
 
 def echoed(answer: bytes) -> dict[str, Any]:

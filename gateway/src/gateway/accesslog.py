@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.policy import Rule
@@ -25,6 +26,56 @@ POLICY_DECISIONS = {
 def write_json_line(entry: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(entry, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+# Every line has every field, in this order (None where the request never got that far).
+FIELDS = (
+    "requestId",
+    "extendedRequestId",
+    "apiId",
+    "stage",
+    "httpMethod",
+    "resourcePath",
+    "path",
+    "status",
+    "integrationLatency",
+    "responseLatency",
+    "sourceIp",
+    "vpceId",
+    "principal",
+    "errorMessage",
+    "policyDecision",
+    "decidingStatements",
+    "requestTime",
+    "userAgent",
+    "xrayTraceId",
+)
+
+
+def request_time(when: datetime) -> str:
+    """$context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm."""
+    return when.strftime("%d/%b/%Y:%H:%M:%S %z")
+
+
+def refused_entry(
+    *,
+    request_id: str,
+    status: int,
+    error_message: str,
+    source_ip: str | None,
+    when: datetime,
+) -> dict[str, Any]:
+    """The line of a request refused before its head was whole (`gateway.server`)."""
+    entry: dict[str, Any] = dict.fromkeys(FIELDS)
+    entry.update(
+        requestId=request_id,
+        status=status,
+        responseLatency=0,
+        sourceIp=source_ip,
+        errorMessage=error_message,
+        requestTime=request_time(when),
+    )
+    return entry
 
 
 class AccessLog:
@@ -52,8 +103,7 @@ class AccessLog:
                 # not $context variables: the policy decision, never in the response
                 "policyDecision": POLICY_DECISIONS[decided.rule] if decided else None,
                 "decidingStatements": decided.deciding_statements() if decided else None,
-                # $context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm
-                "requestTime": ex.request_time.strftime("%d/%b/%Y:%H:%M:%S %z"),
+                "requestTime": request_time(ex.request_time),
                 "userAgent": ex.header("user-agent"),
                 "xrayTraceId": ex.ids.trace_id,
             }

@@ -113,6 +113,8 @@ async def respond_error(ex: Exchange, error: GatewayError) -> None:
     if answer.error_type and not ex.ids.http_api:
         headers.append(("x-amzn-ErrorType", answer.error_type))
     headers.append(("content-length", str(len(answer.body))))
+    if answer.close:
+        headers.append(("connection", "close"))
     await ex.start_response(answer.status, [(wire_bytes(n), wire_bytes(v)) for n, v in headers])
     await ex.send_body(answer.body)
 

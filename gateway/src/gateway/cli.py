@@ -24,6 +24,7 @@ def serve() -> int:
     import uvicorn
 
     from gateway.app import GatewayApp
+    from gateway.server import GatewayHttpProtocol
 
     port = int(os.environ.get("PORT", "8080"))
     try:
@@ -40,6 +41,7 @@ def serve() -> int:
         return BAD_INPUT
     server_config = uvicorn.Config(
         app,
+        http=GatewayHttpProtocol,  # httptools with API Gateway's request-head limits
         host=os.environ.get("HOST", "127.0.0.1"),
         port=port,
         # The peer address decides the VPC endpoint: never let X-Forwarded-For rewrite it.

@@ -294,6 +294,10 @@ class GatewayConfig(_Model):
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     default_api: str | None = None
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # a request body that stops arriving: 408 after this long without a byte, or when the whole
+    # body has taken longer than body_timeout_seconds (AWS documents neither)
+    body_idle_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
     apis: dict[str, ApiConfig] = Field(min_length=1)
     vpc_endpoints: list[VpcEndpoint] = Field(default_factory=list)
     vpc_links: dict[str, VpcLink] = Field(default_factory=dict)

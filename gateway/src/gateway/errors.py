@@ -23,6 +23,7 @@ class Answer:
     message: str  # $context.error.message in the access log
     error_type: str | None = None  # x-amzn-ErrorType (REST APIs only)
     content_type: str = "application/json"
+    close: bool = False  # the connection closes after the answer (the request was not read whole)
 
 
 def _json_answer(status: int, body: str, error_type: str | None = None) -> Answer:
@@ -96,6 +97,15 @@ class RequestTooLarge(GatewayError):
         super().__init__(limit)
         message = f"HTTP content length exceeded {limit} bytes."
         self.rest = Answer(413, message.encode(), message, None, "text/plain")
+
+
+class BodyTimeout(GatewayError):
+    """The body stopped arriving (no piece for the idle timeout) or took longer than the whole
+    body's deadline. AWS documents neither limit nor answer: HTTP's 408 (RFC 9110 15.5.9), from
+    the front end like the 413, and the connection closes (the rest of the body is not read)."""
+
+    rest = Answer(408, b"Request Timeout", "Request Timeout", None, "text/plain", close=True)
+    http = Answer(408, b'{"message":"Request Timeout"}', "Request Timeout", close=True)
 
 
 class IntegrationFailure(GatewayError):

@@ -8,9 +8,10 @@ the stages only put them in order. `app.py` turns a raised error into the respon
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,7 @@ from gateway.apis import Api, load_apis, load_identities
 from gateway.config import GatewayConfig
 from gateway.errors import (
     AccessDenied,
+    BodyTimeout,
     ClientGone,
     Forbidden,
     IntegrationFailure,
@@ -64,6 +66,9 @@ class Pipeline:
     ) -> None:
         self.region = config.region
         self.max_body_bytes = config.max_body_bytes
+        self.body_timeouts = BodyTimeouts(
+            config.body_idle_timeout_seconds, config.body_timeout_seconds
+        )
         self.apis = load_apis(config)
         self.identities, self.identity_policies = load_identities(config)
         self.default_api_id = config.apis[config.default_api].id if config.default_api else None
@@ -167,7 +172,7 @@ class Pipeline:
         length = ex.header("content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max_body_bytes:
             raise RequestTooLarge(self.max_body_bytes)
-        ex.body = await read_body(ex.receive, self.max_body_bytes)
+        ex.body = await read_body(ex.receive, self.max_body_bytes, self.body_timeouts)
 
     # 6. Authorization: SigV4, Lambda authorizer, resource policy --------------------------------
 
@@ -313,12 +318,26 @@ class Pipeline:
         await self.upstream.forward(ex, request)
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The caller's whole body; more than `limit` bytes: RequestTooLarge."""
+@dataclass(frozen=True)
+class BodyTimeouts:
+    idle_s: float  # longest wait for the next piece
+    whole_s: float  # longest time for the whole body
+
+
+async def read_body(receive: Receive, limit: int, timeouts: BodyTimeouts) -> bytes:
+    """The caller's whole body; more than `limit` bytes: RequestTooLarge; a body that stops
+    arriving, or trickles in for longer than the whole body may take: BodyTimeout."""
     chunks: list[bytes] = []
     size = 0
+    deadline = asyncio.get_running_loop().time() + timeouts.whole_s
     while True:
-        message = await receive()
+        try:
+            async with asyncio.timeout_at(
+                min(deadline, asyncio.get_running_loop().time() + timeouts.idle_s)
+            ):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTimeout() from None
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")

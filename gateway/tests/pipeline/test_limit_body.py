@@ -3,6 +3,7 @@ max_body_bytes (10 MB: API Gateway's payload quota), then goes on in one piece."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 
@@ -80,3 +81,60 @@ def test_a_request_without_a_body_goes_on_without_one(gateway: Gateway) -> None:
     seen = seen_upstream(gateway.call("GET", "/dogs"))
     assert "content-length" not in seen["headers"]
     assert seen["body_length"] == 0
+
+
+async def _stalling(first: bytes, pause_s: float) -> AsyncIterator[bytes]:
+    yield first
+    await asyncio.sleep(pause_s)
+    yield b"never waited for"
+
+
+async def _trickle(pieces: int, every_s: float) -> AsyncIterator[bytes]:
+    for _ in range(pieces):
+        yield b"x"
+        await asyncio.sleep(every_s)
+
+
+@pytest.mark.parametrize(
+    "api_id, path, client, expected",
+    [
+        (
+            "globalapi1",
+            "/todo",
+            ("127.0.0.1", 50000),
+            (b'{"message":"Request Timeout"}', "application/json"),
+        ),
+        ("mtlsapi001", "/prod/todo", PROXY_VPC, (b"Request Timeout", "text/plain")),
+    ],
+    ids=["http-api", "rest-api"],
+)
+def test_a_body_that_stops_arriving_is_408_and_nothing_is_called(
+    api_id: str, path: str, client: tuple[str, int], expected: tuple[bytes, str]
+) -> None:
+    called: list[httpx.Request] = []
+    quick = build_gateway(
+        shipped_config(body_idle_timeout_seconds=0.2),
+        httpx.MockTransport(lambda request: called.append(request) or echo(request)),
+    )
+    response = quick.call(
+        "POST",
+        path,
+        headers={"x-apigw-api-id": api_id},
+        client=client,
+        content=_stalling(b"half", pause_s=1.0),
+    )
+    assert response.status_code == 408
+    assert (response.content, response.headers["content-type"]) == expected
+    assert response.headers["connection"] == "close"
+    assert called == []
+    assert quick.last_log()["status"] == 408
+
+
+def test_a_body_that_trickles_past_the_whole_body_deadline_is_408() -> None:
+    """Every piece comes within the idle timeout, but the whole body takes too long."""
+    quick = build_gateway(
+        shipped_config(body_idle_timeout_seconds=0.5, body_timeout_seconds=0.3),
+        httpx.MockTransport(echo),
+    )
+    response = quick.call("POST", "/todo", content=_trickle(pieces=20, every_s=0.05))
+    assert response.status_code == 408
