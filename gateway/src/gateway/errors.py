@@ -59,6 +59,16 @@ class MissingAuthenticationToken(GatewayError):
     )
 
 
+class MethodArnTooLong(GatewayError):
+    """ "When authorization is enabled on a method, the maximum length of the method's ARN ... is
+    1600 bytes ... the API client receives a 414 Request URI too long response ... In the case of
+    private APIs where a resource policy is required, this limits the URI length of all private
+    APIs." (API Gateway Developer Guide, "Amazon API Gateway quotas and important notes"). The
+    body is not documented: the documented words, in API Gateway's error form."""
+
+    rest = _json_answer(414, '{"message":"Request URI too long"}')
+
+
 class NotFound(GatewayError):
     """HTTP API: no route matches."""
 

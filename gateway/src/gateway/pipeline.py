@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 
@@ -25,6 +25,7 @@ from gateway.errors import (
     ClientGone,
     Forbidden,
     IntegrationFailure,
+    MethodArnTooLong,
     MissingAuthenticationToken,
     NotFound,
     RequestTooLarge,
@@ -50,6 +51,8 @@ from gateway.throttle import Limit, Throttler
 from gateway.vpce import EndpointSubnets, VpceAttributor
 
 Stage = Callable[[Exchange], Awaitable[None]]
+# the longest method ARN of a method with authorization (errors.MethodArnTooLong)
+MAX_METHOD_ARN_BYTES = 1600
 Clock = Callable[[], datetime]
 
 
@@ -148,6 +151,11 @@ class Pipeline:
         ex.match = api.routes.match(ex.method, path)
         ex.signed = has_sigv4(ex.headers, ex.raw_query)
         if ex.match is not None:
+            target = ex.match.route.data
+            authorized = target.iam_auth or target.authorizer or api.resource_policy is not None
+            arn = api.execute_api_arn(ex.method, unquote(path))
+            if authorized and len(arn.encode()) > MAX_METHOD_ARN_BYTES:
+                raise MethodArnTooLong()
             return
         if api.http_api:
             raise NotFound()

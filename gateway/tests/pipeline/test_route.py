@@ -149,3 +149,31 @@ def test_an_explicit_deny_is_answered_before_the_miss(gateway: Gateway) -> None:
     assert response.json() == deny_body(
         CONSUMER_SESSION, "POST", "partnerap1/prod/{M}/todo", explicit=True
     )
+
+
+# The method ARN `arn:aws:execute-api:us-east-1:111111111111:{api-id}/{stage}/GET/` takes 59
+# bytes before the path for these APIs; a path of `PATH_ROOM` bytes makes it exactly 1600.
+ARN_PREFIX = len("arn:aws:execute-api:us-east-1:111111111111:echopolicy/test/GET/")
+PATH_ROOM = 1600 - ARN_PREFIX
+
+
+@pytest.mark.parametrize("extra, status", [(0, 200), (1, 414)], ids=["1600-bytes", "1601-bytes"])
+def test_method_arn_over_1600_bytes_is_414_where_authorization_applies(
+    test_gateway: Gateway, extra: int, status: int
+) -> None:
+    """API Gateway Developer Guide, "Amazon API Gateway quotas and important notes": with
+    authorization on a method (a resource policy on the API counts), a method ARN over 1600
+    bytes gets "414 Request URI too long"."""
+    path = "/test/" + "a" * (PATH_ROOM + extra)
+    response = test_gateway.call("GET", path, headers={"x-apigw-api-id": "echopolicy"})
+    assert response.status_code == status
+    if status == 414:
+        assert response.json() == {"message": "Request URI too long"}
+        assert test_gateway.last_log()["status"] == 414
+
+
+def test_long_paths_are_not_limited_without_authorization(test_gateway: Gateway) -> None:
+    """The limit is the method ARN's, which only matters where something judges it."""
+    path = "/test/" + "a" * 3000
+    response = test_gateway.call("GET", path, headers={"x-apigw-api-id": "echorest01"})
+    assert response.status_code == 200
