@@ -47,6 +47,11 @@ CONTEXT: dict[str, Any] = {
     "todoEndpointService": "com.amazonaws.vpce.eu-west-1.vpce-svc-0f0da3e5b1c2d3e4f",
     "consumerVpceId": "vpce-0c0a5e1b2c3d4e5f6",
     "partnerApiId": "p4rtn3r1d0",
+    "frontdoorVpceId": "vpce-0f0d0a5e1b2c3d4e5",
+    "widgetsApiId": "w1dg3t5ap1",
+    "tokenAuthorizerArn": (
+        f"arn:aws:lambda:eu-west-1:{ACCOUNTS['gateway']}:function:token-authorizer"
+    ),
 }
 REGION = CONTEXT["region"]
 
@@ -125,6 +130,11 @@ class FakeCloudFormation:
 
     def get_att(self, logical: str, attribute: str) -> str:
         h = self._hash(logical, attribute)
+        resource = self.template["Resources"].get(logical, {})
+        if resource.get("Type") == "AWS::Lambda::Function" and attribute == "Arn":
+            name = resource["Properties"].get("FunctionName")
+            name = name if isinstance(name, str) else f"{logical}-{h[:8]}"
+            return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
         if attribute == "DNSName":
             return f"internal-nlb-{h[:8]}-{h[8:18]}.elb.{self.region}.amazonaws.com"
         if attribute.startswith("NetworkInterfaces.") and attribute.endswith(".PrivateIpAddress"):

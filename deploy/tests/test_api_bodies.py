@@ -9,16 +9,20 @@ the comparison holds the body to the same resources the outputs name.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cfnlint.api import lint_all
 from deploy_harness import (
     ACCOUNTS,
     API_DIR,
     CONTEXT,
+    GATEWAY_CONFIG,
     REGION,
     FakeCloudFormation,
     only,
@@ -28,29 +32,50 @@ from deploy_harness import (
 from gateway.apis import Api, build_api
 from gateway.policy import Decision, RequestContext, evaluate, parse_policy
 from private_apis_deploy.settings import ENDPOINT_SERVICES, STACKS
-from private_apis_deploy.values import load_document, load_table
+from private_apis_deploy.values import NamedValue, load_document, load_table
 
 from gateway.config import ApiConfig, ApiKind, EndpointType, VpcLink
 
 TABLE = load_table()
-STAGE_VARIABLES = [value.name for value in TABLE.of_kind("stage-variable")]
+# Each API of gateway.yaml, by the stack (account) that deploys it.
+API_STACKS = {
+    "global": "gateway",
+    "partner": "gateway",
+    "mtls": "gateway",
+    "widgets": "gateway",
+    "frontdoor": "consumer",
+}
+REST_APIS = [name for name in API_STACKS if name != "global"]
 PROVIDERS = {"dogNames": "127.0.0.1:8081", "todo": "127.0.0.1:8082"}  # stand-in addresses
+FRONTDOOR_NLB = "127.0.0.1:8443"  # stand-in address of the front door's NLB
+FUNCTIONS = ("http://127.0.0.1:8083", "http://127.0.0.1:8084")  # stand-in invoke URLs
+
+
+def _stack(templates: dict[str, Any], name: str) -> tuple[dict[str, Any], FakeCloudFormation]:
+    """The template that deploys API `name`, and CloudFormation's stand-in for its account."""
+    key = API_STACKS[name]
+    template = templates[key]
+    return template, FakeCloudFormation(template, account=ACCOUNTS[key])
 
 
 def _gateway(templates: dict[str, Any]) -> tuple[dict[str, Any], FakeCloudFormation]:
-    template = templates["gateway"]
-    return template, FakeCloudFormation(template, account=ACCOUNTS["gateway"])
+    return _stack(templates, "partner")
 
 
-def _deployed(template: dict[str, Any], cfn: FakeCloudFormation) -> dict[str, str]:
-    """Each document value's deployed counterpart: its context value, else its output here."""
-    values = {}
-    for value in TABLE.of_kind("document"):
-        if value.context and value.context in CONTEXT:
-            values[value.name] = CONTEXT[value.context]
-        elif value.output_stack == STACKS["gateway"]:
-            values[value.name] = cfn.output(value.output_key or "")
-    return values
+def _deployed_value(value: NamedValue, name: str, templates: dict[str, Any]) -> Any:
+    """A named value's deployed side as the stack of API `name` sees it: its own output when
+    the stack makes the value (a reference), else the context that tells it the value."""
+    _, cfn = _stack(templates, name)
+    if value.output_stack == STACKS[API_STACKS[name]]:
+        return cfn.output(value.output_key or "")
+    if value.context and value.context in CONTEXT:
+        return CONTEXT[value.context]
+    raise AssertionError(f"{value.name}: neither an output of {name}'s stack nor in the context")
+
+
+def _deployed(name: str, templates: dict[str, Any], document: Any) -> dict[str, str]:
+    """The deployed side of each document value `document` holds."""
+    return {v: _deployed_value(TABLE[v], name, templates) for v in TABLE.names_in(document)}
 
 
 def _rest_body(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
@@ -60,21 +85,35 @@ def _rest_body(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]
     raise AssertionError(f"no REST API {name}")
 
 
+def _body(templates: dict[str, Any], name: str) -> Any:
+    """API `name`'s body in its template, references resolved."""
+    template, cfn = _stack(templates, name)
+    if name == "global":
+        _, api = only(template, "AWS::ApiGatewayV2::Api")
+        return cfn.resolve(api["Properties"]["Body"])
+    return cfn.resolve(_rest_body(template, name)[1])
+
+
 def _stage_variables(template: dict[str, Any], cfn: FakeCloudFormation, api: str) -> Any:
     for stage in resources(template, "AWS::ApiGateway::Stage").values():
         if stage["Properties"]["RestApiId"] == {"Ref": api}:
-            return cfn.resolve(stage["Properties"]["Variables"])
+            return cfn.resolve(stage["Properties"].get("Variables", {}))
     raise AssertionError(f"no stage of {api}")
 
 
-def build_deployed_api(name: str, template: dict[str, Any], api_dir: Path = API_DIR) -> Api:
-    """The API as the local gateway would build it from the deployed body: its VPC links and
-    listeners mapped to stand-in addresses, the stage variables the deployed stage's."""
-    cfn = FakeCloudFormation(template, account=ACCOUNTS["gateway"])
+def _stage_variables_used(name: str) -> set[str]:
+    return set(re.findall(r"\$\{stageVariables\.(\w+)\}", (API_DIR / f"{name}.yaml").read_text()))
+
+
+def build_deployed_api(name: str, templates: dict[str, Any], api_dir: Path = API_DIR) -> Api:
+    """The API as the local gateway would build it from the deployed body: its VPC links,
+    listeners and functions mapped to stand-in addresses, the stage variables the deployed
+    stage's."""
+    template, cfn = _stack(templates, name)
+    account = ACCOUNTS[API_STACKS[name]]
     outputs = {key: cfn.output(key) for key in template["Outputs"]}
+    body = _body(templates, name)
     if name == "global":
-        _, api = only(template, "AWS::ApiGatewayV2::Api")
-        body = cfn.resolve(api["Properties"]["Body"])
         links = {
             outputs["HttpVpcLinkId"]: (
                 "vpc_links.http",
@@ -91,12 +130,20 @@ def build_deployed_api(name: str, template: dict[str, Any], api_dir: Path = API_
             openapi=api_dir / "global.yaml",
             kind=ApiKind.HTTP,
             endpoint_type=EndpointType.REGIONAL,
-            account=ACCOUNTS["gateway"],
+            account=account,
             stage="$default",
         )
+        return build_api(name, cfg, body, region=REGION, vpc_links=links)
+
+    logical, _ = _rest_body(template, name)
+    if name == "frontdoor":
+        links = {
+            outputs["WidgetsVpcLinkId"]: (
+                "apis.frontdoor.vpc_links",
+                VpcLink(address=FRONTDOOR_NLB, scheme="http"),
+            )
+        }
     else:
-        logical, raw = _rest_body(template, name)
-        body = cfn.resolve(raw)
         links = {
             outputs[f"{provider[0].upper()}{provider[1:]}VpcLinkId"]: (
                 f"vpc_links.{provider}",
@@ -104,58 +151,103 @@ def build_deployed_api(name: str, template: dict[str, Any], api_dir: Path = API_
             )
             for provider, address in PROVIDERS.items()
         }
-        cfg = ApiConfig(
-            id=cfn.ref(logical),
-            openapi=api_dir / f"{name}.yaml",
-            kind=ApiKind.REST,
-            endpoint_type=EndpointType.PRIVATE,
-            account=ACCOUNTS["gateway"],
-            stage="prod",
-            stage_variables=_stage_variables(template, cfn, logical),
-        )
-    return build_api(name, cfg, body, region=REGION, vpc_links=links)
+    # every Lambda function ARN the body names (resolved), each to a stand-in invoke URL
+    arns = sorted(set(re.findall(r"arn:aws:lambda:[^/\"']+", json.dumps(body))))
+    functions = dict(zip(arns, FUNCTIONS, strict=False))
+    cfg = ApiConfig(
+        id=cfn.ref(logical),
+        openapi=api_dir / f"{name}.yaml",
+        kind=ApiKind.REST,
+        endpoint_type=EndpointType.REGIONAL if name == "frontdoor" else EndpointType.PRIVATE,
+        account=account,
+        stage="prod",
+        stage_variables=_stage_variables(template, cfn, logical),
+    )
+    return build_api(name, cfg, body, region=REGION, vpc_links=links, functions=functions)
 
 
-@pytest.mark.parametrize("name", ["global", "partner", "mtls"])
+def test_every_api_of_the_local_configuration_is_deployed(templates: dict[str, Any]) -> None:
+    config = yaml.safe_load(GATEWAY_CONFIG.read_text(encoding="utf-8"))
+    assert set(API_STACKS) == set(config["apis"])
+    for name in REST_APIS:
+        _rest_body(_stack(templates, name)[0], name)  # raises when missing
+
+
+@pytest.mark.parametrize("name", list(API_STACKS))
 def test_the_body_is_the_document_with_the_named_values_substituted(
     templates: dict[str, Any], name: str
 ) -> None:
-    template, cfn = _gateway(templates)
-    if name == "global":
-        _, api = only(template, "AWS::ApiGatewayV2::Api")
-        body = cfn.resolve(api["Properties"]["Body"])
-    else:
-        body = cfn.resolve(_rest_body(template, name)[1])
+    body = _body(templates, name)
     document = load_document(API_DIR / f"{name}.yaml")
     assert TABLE.names_in(document), f"{name}.yaml has no named value: nothing was tested"
-    assert body == TABLE.substitute(document, _deployed(template, cfn))
+    assert body == TABLE.substitute(document, _deployed(name, templates, document))
     # and no local value of any entry is left in it
     assert TABLE.names_in(body) == []
 
 
-@pytest.mark.parametrize("name", ["partner", "mtls"])
+@pytest.mark.parametrize("name", REST_APIS)
 def test_the_stage_variables_are_the_named_values_deployed_side(
     templates: dict[str, Any], name: str
 ) -> None:
-    template, cfn = _gateway(templates)
+    template, cfn = _stack(templates, name)
     logical, _ = _rest_body(template, name)
     variables = _stage_variables(template, cfn, logical)
     assert variables == {
-        variable: cfn.output(TABLE[variable].output_key or "") for variable in STAGE_VARIABLES
+        variable: _deployed_value(TABLE[variable], name, templates)
+        for variable in _stage_variables_used(name)
     }
 
 
-@pytest.mark.parametrize("name", ["global", "partner", "mtls"])
+@pytest.mark.parametrize("name", list(API_STACKS))
 def test_the_gateways_loaders_accept_the_deployed_api(templates: dict[str, Any], name: str) -> None:
-    api = build_deployed_api(name, templates["gateway"])
+    api = build_deployed_api(name, templates)
     assert {route.resource_path for route in api.routes.routes} == set(
         load_document(API_DIR / f"{name}.yaml")["paths"]
     )
-    if name != "global":
+    body = _body(templates, name)
+    if "x-amazon-apigateway-policy" in body:
         assert api.private
-        _, raw = _rest_body(templates["gateway"], name)
-        resolved = FakeCloudFormation(templates["gateway"], account=ACCOUNTS["gateway"])
-        parse_policy(resolved.resolve(raw)["x-amazon-apigateway-policy"])
+        parse_policy(body["x-amazon-apigateway-policy"])
+
+
+def test_the_front_doors_integration_names_the_widgets_api_through_its_link(
+    templates: dict[str, Any],
+) -> None:
+    api = build_deployed_api("frontdoor", templates)
+    uris = {
+        str(operation["x-amazon-apigateway-integration"]["uri"])
+        for item in _body(templates, "frontdoor")["paths"].values()
+        for operation in item.values()
+    }
+    # the region substituted, the widgets API's id left to the stage variable
+    assert uris == {
+        f"https://${{stageVariables.widgetsApiId}}.execute-api.{REGION}.amazonaws.com/prod/widgets"
+    }
+    assert api.stage_variables["widgetsApiId"] == CONTEXT["widgetsApiId"]
+
+
+def _policy_decision(api: Api, *, principal: str, account: str, vpce: str, path: str) -> Decision:
+    context = RequestContext(
+        principal_arn=principal,
+        principal_account=account,
+        action="execute-api:Invoke",
+        resource=api.execute_api_arn("GET", path),
+        condition_keys={"aws:SourceVpce": vpce},
+    )
+    assert api.resource_policy is not None
+    return evaluate(api.resource_policy, context)
+
+
+def test_widgets_policy_admits_the_front_doors_endpoint_only(templates: dict[str, Any]) -> None:
+    api = build_deployed_api("widgets", templates)
+
+    def decision(vpce: str) -> Decision:
+        return _policy_decision(api, principal="anonymous", account="", vpce=vpce, path="/widgets")
+
+    assert decision(CONTEXT["frontdoorVpceId"]) is Decision.ALLOW
+    # the consumer Lambda's endpoint in the same VPC, and the local stand-in: denied
+    assert decision(CONTEXT["consumerVpceId"]) is Decision.EXPLICIT_DENY
+    assert decision(TABLE["frontdoorVpceId"].local) is Decision.EXPLICIT_DENY
 
 
 def test_partners_policy_names_the_consumer_endpoint_from_the_context(
@@ -168,7 +260,7 @@ def test_partners_policy_names_the_consumer_endpoint_from_the_context(
     assert TABLE["consumerVpceId"].local not in text
     # Judged by the gateway's evaluator: the consumer role through the deployed endpoint reads,
     # through the local placeholder's endpoint it is denied.
-    api = build_deployed_api("partner", template)
+    api = build_deployed_api("partner", templates)
     assert api.resource_policy is not None
     session = f"arn:aws:sts::{ACCOUNTS['consumer']}:assumed-role/consumer-lambda/consumer-lambda"
 
@@ -215,12 +307,10 @@ def test_a_broken_policy_in_a_copy_fails_the_loaders_not_cfn_lint(tmp_path: Path
     template = broken.templates["gateway"]
     assert [m for m in lint_all(_json(template)) if m.rule.id.startswith("E")] == []
     with pytest.raises(ValueError, match=r"Statement\[0\].*Effect"):
-        build_deployed_api("partner", template, api_dir)
+        build_deployed_api("partner", dict(broken.templates), api_dir)
 
 
 def _json(template: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(template)
 
 

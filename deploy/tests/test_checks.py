@@ -28,7 +28,12 @@ SUPPRESSED = {
         "AwsSolutions-APIG3",
         "AwsSolutions-ECS2",
     },
-    "consumer": {"AwsSolutions-IAM5"},
+    "consumer": {
+        "AwsSolutions-IAM4",
+        "AwsSolutions-IAM5",
+        "AwsSolutions-ELB2",
+        "AwsSolutions-APIG2",
+    },
 }
 
 

@@ -66,7 +66,7 @@ def test_the_apis_endpoint_types(templates: dict[str, Any]) -> None:
         api["Properties"]["Name"]: api["Properties"]
         for api in resources(template, "AWS::ApiGateway::RestApi").values()
     }
-    assert set(rest) == {"partner", "mtls"}
+    assert set(rest) == {"partner", "mtls", "widgets"}
     for api in rest.values():
         assert api["EndpointConfiguration"] == {"Types": ["PRIVATE"]}
         assert api["Body"]["x-amazon-apigateway-endpoint-configuration"] == {"types": ["PRIVATE"]}
@@ -79,13 +79,14 @@ def test_the_apis_endpoint_types(templates: dict[str, Any]) -> None:
     )
 
 
-def test_every_stage_writes_access_logs(templates: dict[str, Any]) -> None:
-    template = templates["gateway"]
+@pytest.mark.parametrize(("key", "count"), [("gateway", 4), ("consumer", 1)])
+def test_every_stage_writes_access_logs(templates: dict[str, Any], key: str, count: int) -> None:
+    template = templates[key]
     stages = {
         **resources(template, "AWS::ApiGateway::Stage"),
         **resources(template, "AWS::ApiGatewayV2::Stage"),
     }
-    assert len(stages) == 3
+    assert len(stages) == count
     for stage in stages.values():
         settings = stage["Properties"].get("AccessLogSetting") or stage["Properties"].get(
             "AccessLogSettings"
@@ -129,20 +130,31 @@ def test_the_mtls_proxy_runs_non_root_behind_an_nlb_with_certs_from_secrets_mana
     )
 
 
-def test_the_consumer_vpc_has_the_execute_api_endpoint_with_private_dns(
+def test_the_consumer_vpc_has_two_execute_api_endpoints_one_with_private_dns(
     templates: dict[str, Any],
 ) -> None:
-    endpoints = _endpoints(templates["consumer"])
-    assert endpoints[EXECUTE_API]["PrivateDnsEnabled"] is True
-    assert set(endpoints) == {EXECUTE_API}
-    (endpoint,) = resources(templates["consumer"], "AWS::EC2::VPCEndpoint")
-    assert templates["consumer"]["Outputs"]["ExecuteApiEndpointId"]["Value"] == {"Ref": endpoint}
+    """The consumer Lambda's (the VPC's private DNS for execute-api, partner's policy) and the
+    front door's (no DNS: its NLB targets it by address; widgets's policy)."""
+    template = templates["consumer"]
+    endpoints = resources(template, "AWS::EC2::VPCEndpoint")
+    assert {e["Properties"]["ServiceName"] for e in endpoints.values()} == {EXECUTE_API}
+    outputs = template["Outputs"]
+    by_output = {
+        key: endpoints[outputs[key]["Value"]["Ref"]]["Properties"]
+        for key in ("ExecuteApiEndpointId", "FrontdoorVpceId")
+    }
+    assert len(endpoints) == 2
+    assert by_output["ExecuteApiEndpointId"]["PrivateDnsEnabled"] is True
+    assert by_output["FrontdoorVpceId"]["PrivateDnsEnabled"] is False
 
 
 def test_the_consumer_lambda_is_the_pushed_image_in_the_vpc(templates: dict[str, Any]) -> None:
     template = templates["consumer"]
-    _, function = only(template, "AWS::Lambda::Function")
-    properties = function["Properties"]
+    (properties,) = [
+        f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "consumer-lambda"
+    ]
     assert properties["PackageType"] == "Image"
     assert properties["FunctionName"] == "consumer-lambda"
     image = FakeCloudFormation(template, account=ACCOUNTS["consumer"]).resolve(
@@ -186,14 +198,25 @@ def test_the_consumer_role_may_invoke_partners_get_methods_only(templates: dict[
 
 
 def test_the_consumers_first_deploy_is_its_network_and_role(tmp_path: Any) -> None:
-    first = synth(tmp_path, consumerFunction="false", partnerApiId="")
+    first = synth(
+        tmp_path, consumerFunction="false", partnerApiId="", widgetsApiId="", tokenAuthorizerArn=""
+    )
     template = Template.from_json(first.templates["consumer"])
-    template.resource_count_is("AWS::Lambda::Function", 0)
-    template.resource_count_is("AWS::EC2::VPCEndpoint", 1)
+    # none but aws-cdk-lib's handler of the custom resource that reads the endpoint's addresses
+    functions = resources(first.templates["consumer"], "AWS::Lambda::Function")
+    assert [logical for logical in functions if "FunctionName" in functions[logical]] == []
+    assert len(functions) == 1
+    template.resource_count_is("AWS::EC2::VPCEndpoint", 2)  # the consumer's, the front door's
+    template.resource_count_is("AWS::ApiGateway::VpcLink", 1)  # the front door's, for later
+    template.resource_count_is("AWS::ApiGateway::RestApi", 0)
     template.has_resource_properties("AWS::IAM::Role", {"RoleName": "consumer-lambda"})
-    template.resource_count_is("AWS::IAM::Policy", 1)  # the flow log's, none on the role
-    # no placeholder warning: the partner API's id is not needed yet
-    assert not [m for m in first.messages("consumer") if "partnerApiId" in m[2]]
+    # the flow log's and the custom resource's, none on the role
+    template.resource_count_is("AWS::IAM::Policy", 2)
+    # no placeholder warning: the gateway stack's outputs are not needed yet
+    assert [m for m in first.messages("consumer") if m[0].lower() == "warning"] == []
+    assert {"ExecuteApiEndpointId", "FrontdoorVpceId"} <= set(
+        first.templates["consumer"]["Outputs"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +233,15 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         ("todo", {"gatewayAccount"}),
         (
             "gateway",
-            {"consumerAccount", "consumerVpceId", "dogNamesEndpointService", "todoEndpointService"},
+            {
+                "consumerAccount",
+                "consumerVpceId",
+                "frontdoorVpceId",
+                "dogNamesEndpointService",
+                "todoEndpointService",
+            },
         ),
-        ("consumer", {"gatewayAccount", "partnerApiId"}),
+        ("consumer", {"gatewayAccount", "partnerApiId", "widgetsApiId", "tokenAuthorizerArn"}),
     ],
 )
 def test_a_stack_still_on_a_local_value_warns(bare: Synth, key: str, placeholders: Any) -> None:

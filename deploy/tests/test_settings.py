@@ -94,7 +94,11 @@ def test_image_assets_are_an_opt_in_that_synthesizes_without_docker(tmp_path: Pa
     stack = ConsumerStack(app, from_context(app.node.try_get_context, outputs_dir=None))
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack.stack_name).template
-    (function,) = resources(template, "AWS::Lambda::Function").values()
+    (function,) = [
+        f
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "consumer-lambda"
+    ]
     assert "cdk-hnb659fds-container-assets" in json.dumps(function["Properties"]["Code"])
     manifest = json.loads((tmp_path / f"{stack.stack_name}.assets.json").read_text())
     (image,) = manifest["dockerImages"].values()

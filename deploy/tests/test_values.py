@@ -12,8 +12,10 @@ from deploy_harness import API_DIR, GATEWAY_CONFIG, REPO_ROOT
 from private_apis_deploy.values import identity_policies, load_document, load_table
 
 TABLE = load_table()
-# The documents this app deploys (the front door issue's are `deferred`).
-DEPLOYED_APIS = ("global", "partner", "mtls")
+CONFIG = yaml.safe_load(GATEWAY_CONFIG.read_text(encoding="utf-8"))
+# The documents this app deploys: every API of the local configuration
+# (test_api_bodies.test_every_api_of_the_local_configuration_is_deployed).
+DEPLOYED_APIS = tuple(CONFIG["apis"])
 # What an id, an ARN or an account looks like in these files.
 ID_PATTERNS = (
     re.compile(r"(?<![0-9])\d{12}(?![0-9])"),  # an account
@@ -35,9 +37,9 @@ def _strings(node: Any) -> list[str]:
 
 
 def _without_known(text: str) -> str:
-    """`text` with every local value the table knows (and the ones it lists as local-only or
-    deferred) cut out, longest first."""
-    known = [v.local for v in TABLE.values.values()] + [*TABLE.local_only, *TABLE.deferred_values]
+    """`text` with every local value the table knows (and the ones it lists as local-only) cut
+    out, longest first."""
+    known = [v.local for v in TABLE.values.values()] + list(TABLE.local_only)
     for value in sorted(known, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", "", text)
     return text
@@ -50,9 +52,10 @@ def test_every_local_value_appears_where_the_table_says(value: Any) -> None:
         assert value.local in text, f"{value.name}: {value.local} is not in {relative}"
 
 
-def test_the_deployed_apis_are_the_configured_ones_not_deferred() -> None:
-    config = yaml.safe_load(GATEWAY_CONFIG.read_text(encoding="utf-8"))
-    assert set(config["apis"]) - set(TABLE.deferred_apis) == set(DEPLOYED_APIS)
+def test_the_table_lists_no_deferred_part() -> None:
+    # Everything gateway.yaml configures is deployed: nothing is left aside any more.
+    raw = yaml.safe_load((REPO_ROOT / "deploy" / "values.yaml").read_text(encoding="utf-8"))
+    assert set(raw) == {"values", "local_only"}
 
 
 def test_every_id_of_the_deployed_documents_is_in_the_table() -> None:
@@ -64,15 +67,12 @@ def test_every_id_of_the_deployed_documents_is_in_the_table() -> None:
 
 
 def test_every_local_value_of_the_gateway_config_is_in_the_table() -> None:
-    config = yaml.safe_load(GATEWAY_CONFIG.read_text(encoding="utf-8"))
+    config = CONFIG
     locals_ = {v.local for v in TABLE.values.values()} | set(TABLE.local_only)
-    locals_ |= set(TABLE.deferred_values)
     found: list[str] = []
-    # The APIs this app does not deploy yet are left out whole (values.yaml `deferred`).
-    for name, api in config["apis"].items():
-        if name in TABLE.deferred_apis:
-            continue
+    for api in config["apis"].values():
         found += [api["id"], api["account"], *(api.get("stage_variables") or {}).values()]
+        found += list(api.get("vpc_links") or {})
     for link_id, link in config["vpc_links"].items():
         found += [link_id, *(link.get("listeners") or {})]
     for endpoint in config["vpc_endpoints"]:
@@ -90,18 +90,27 @@ def _ids(text: str) -> bool:
     return any(pattern.search(text) for pattern in ID_PATTERNS)
 
 
-def test_stage_variables_are_the_gateway_configs() -> None:
-    config = yaml.safe_load(GATEWAY_CONFIG.read_text(encoding="utf-8"))
-    names = {v.name for v in TABLE.of_kind("stage-variable")}
-    for api in ("partner", "mtls"):
-        variables = config["apis"][api]["stage_variables"]
-        assert set(variables) == names
-        for name in names:
-            assert variables[name] == TABLE[name].local
-        used = set(
-            re.findall(r"\$\{stageVariables\.(\w+)\}", (API_DIR / f"{api}.yaml").read_text())
+@pytest.mark.parametrize("api", DEPLOYED_APIS)
+def test_stage_variables_are_the_gateway_configs(api: str) -> None:
+    """The stage variables a document uses are the ones gateway.yaml gives its API, each an
+    entry of the table (kind stage-variable) with gateway.yaml's value as its local one."""
+    variables = CONFIG["apis"][api].get("stage_variables") or {}
+    used = set(re.findall(r"\$\{stageVariables\.(\w+)\}", (API_DIR / f"{api}.yaml").read_text()))
+    assert set(variables) == used
+    for name in used:
+        assert TABLE[name].kind == "stage-variable"
+        assert variables[name] == TABLE[name].local
+
+
+def test_every_stage_variable_of_the_table_is_used() -> None:
+    used = {
+        name
+        for api in DEPLOYED_APIS
+        for name in re.findall(
+            r"\$\{stageVariables\.(\w+)\}", (API_DIR / f"{api}.yaml").read_text()
         )
-        assert used == names
+    }
+    assert {value.name for value in TABLE.of_kind("stage-variable")} == used
 
 
 def test_substitution_replaces_whole_words_only() -> None:
@@ -111,8 +120,10 @@ def test_substitution_replaces_whole_words_only() -> None:
         "c": "arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/net/dog-names/"
         "0222222222222222/0222222222222222",
         "d": {"apivpc": "apivpc", "n": 3},
+        "e": "https://${stageVariables.widgetsApiId}.execute-api.us-east-1.amazonaws.com/prod",
     }
     deployed = {
+        "region": "eu-west-1",
         "consumerAccount": "999988887777",
         "consumerVpceId": "vpce-0abc",
         "gatewayAccount": "123456789012",
@@ -122,8 +133,9 @@ def test_substitution_replaces_whole_words_only() -> None:
     assert TABLE.substitute(document, deployed) == {
         "a": "arn:aws:iam::999988887777:role/consumer-lambda",
         "b": ["vpce-0abc", "x vpce-044444444444444449 y"],
-        "c": "LISTENER",  # the ARN as a whole, not its account
+        "c": "LISTENER",  # the ARN as a whole, not its account or region
         "d": {"apivpc": "link01", "n": 3},  # values only: keys are the document's structure
+        "e": "https://${stageVariables.widgetsApiId}.execute-api.eu-west-1.amazonaws.com/prod",
     }
 
 

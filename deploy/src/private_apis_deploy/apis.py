@@ -44,6 +44,12 @@ HTTP_ACCESS_LOG = {
 }
 
 
+PROVIDERS_VALIDATE = (
+    "the providers validate every request themselves and answer 400 with the reason, as they do"
+    " locally"
+)
+
+
 def _log_group(scope: Construct, id: str) -> logs.LogGroup:
     return logs.LogGroup(
         scope, id, retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
@@ -101,9 +107,18 @@ class RestApis(Construct):
         self.account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
 
     def add(
-        self, name: str, deployed: Mapping[str, str], stage_variables: Mapping[str, str]
+        self,
+        name: str,
+        deployed: Mapping[str, str],
+        stage_variables: Mapping[str, str],
+        *,
+        endpoint_type: apigw.EndpointType = apigw.EndpointType.PRIVATE,
+        validated_by: str = PROVIDERS_VALIDATE,
     ) -> apigw.SpecRestApi:
-        """A PRIVATE REST API from its document, on stage `prod` with `stage_variables`."""
+        """A REST API from its document, on stage `prod` with `stage_variables`. A PRIVATE one
+        (the default) is reached through the VPC endpoints its resource policy names; a REGIONAL
+        one needs a web ACL of its caller's (frontdoor.regional_web_acl). `validated_by`: who
+        checks the requests, as the API has no request validators."""
         settings = self._stack.settings
         body: Any = self._table.substitute(
             load_document(settings.api_dir / f"{name}.yaml"), deployed
@@ -114,12 +129,12 @@ class RestApis(Construct):
             f"{name.title()}Api",
             rest_api_name=name,
             api_definition=apigw.ApiDefinition.from_inline(body),
-            endpoint_types=[apigw.EndpointType.PRIVATE],
+            endpoint_types=[endpoint_type],
             fail_on_warnings=True,
             cloud_watch_role=False,  # the one role above
             deploy_options=apigw.StageOptions(
                 stage_name="prod",
-                variables=dict(stage_variables),
+                variables=dict(stage_variables) or None,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(REST_ACCESS_LOG)),
                 logging_level=apigw.MethodLoggingLevel.ERROR,
@@ -130,13 +145,13 @@ class RestApis(Construct):
         suppress(
             api,
             "AwsSolutions-APIG2",
-            "the document is imported unchanged (no request validators); the providers validate"
-            " every request themselves and answer 400 with the reason, as they do locally",
+            f"the document is imported unchanged (no request validators); {validated_by}",
         )
-        suppress(
-            api,
-            "AwsSolutions-APIG3",
-            "a PRIVATE API: only the VPC endpoints its resource policy names can reach it, so"
-            " there is no internet traffic for a web ACL to filter",
-        )
+        if endpoint_type == apigw.EndpointType.PRIVATE:
+            suppress(
+                api,
+                "AwsSolutions-APIG3",
+                "a PRIVATE API: only the VPC endpoints its resource policy names can reach it, so"
+                " there is no internet traffic for a web ACL to filter",
+            )
         return api

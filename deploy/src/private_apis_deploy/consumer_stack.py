@@ -1,10 +1,13 @@
 """Account 444444444444: the consumer VPC with its execute-api endpoint, and the consumer Lambda
-(services/consumer-lambda) in it, calling the partner API with its role's SigV4 credentials.
+(services/consumer-lambda) in it, calling the partner API with its role's SigV4 credentials; and
+the front door (frontdoor.py) in the same VPC, with an execute-api endpoint of its own.
 
-Deployed twice the first time (deploy/README.md): the partner API's resource policy names this
-VPC's endpoint, and the function needs that API's id, so the first deploy
-(`-c consumerFunction=false`) makes the VPC, the endpoint and the role, the gateway stack comes
-next, and the second deploy adds the function and its identity policy.
+Deployed twice the first time (deploy/README.md): the partner and widgets APIs' resource
+policies name this VPC's endpoints, and the function and the front door need the gateway
+stack's outputs (the partner API's id; the widgets API's id and the authorizer's ARN), so the
+first deploy (`-c consumerFunction=false`) makes the VPC, both endpoints, the front door's NLB
+and VPC link and the role, the gateway stack comes next, and the second deploy adds the
+function with its identity policy and the front door API.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
+from private_apis_deploy.frontdoor import FrontdoorLink, frontdoor_api
 from private_apis_deploy.images import function_image
 from private_apis_deploy.network import PRIVATE, private_vpc
 from private_apis_deploy.settings import Settings
@@ -45,7 +49,8 @@ class ConsumerStack(AccountStack):
             scope,
             "consumer",
             settings,
-            "private-apis: the consumer VPC, its execute-api endpoint and the consumer Lambda",
+            "private-apis: the consumer VPC, its execute-api endpoints, the consumer Lambda and"
+            " the front door API",
         )
         network = private_vpc(
             self,
@@ -60,19 +65,42 @@ class ConsumerStack(AccountStack):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="the consumer Lambda: GET on the partner API, as in the local gateway",
         )
+        frontdoor = FrontdoorLink(self, vpc=vpc, zones=len(self.availability_zones))
         self.output("ExecuteApiEndpointId", endpoint.vpc_endpoint_id, "-c consumerVpceId=<this>")
-        self.output("VpcId", vpc.vpc_id, "the consumer VPC")
+        self.output("VpcId", vpc.vpc_id, "the consumer VPC (and the front door's)")
         self.output("RoleArn", role.role_arn, "the role partner's resource policy names")
+        self.output(
+            "FrontdoorVpceId",
+            frontdoor.endpoint.vpc_endpoint_id,
+            "-c frontdoorVpceId=<this>: the front door's execute-api endpoint",
+        )
+        self.output(
+            "WidgetsVpcLinkId", frontdoor.link.vpc_link_id, "stage variable widgetsVpcLinkId"
+        )
         if not settings.consumer_function:
             Annotations.of(self).add_info(
-                "consumerFunction=false: the VPC, its endpoint and the role only; deploy again"
-                " with the partner API's id once the gateway stack is deployed"
+                "consumerFunction=false: the VPC, its endpoints, the front door's link and the"
+                " role only; deploy again with the gateway stack's outputs once it is deployed"
             )
             return
 
+        table = load_table()
+        api = frontdoor_api(
+            self,
+            table,
+            frontdoor,
+            {
+                "region": self.region,
+                "gatewayAccount": self.deployed("gatewayAccount"),
+                "tokenAuthorizerArn": self.deployed("tokenAuthorizerArn"),
+            },
+            widgets_api_id=self.deployed("widgetsApiId"),
+        )
+        self.output("FrontdoorApiId", api.rest_api_id, "the front door")
+        self.output("FrontdoorApiUrl", api.url, 'curl -H "Authorization: <the token>" <this>')
+
         # The identity policy the local gateway gives this role (gateway/config/gateway.yaml),
         # its values substituted: execute-api:Invoke on the partner API's GET methods.
-        table = load_table()
         local_role = f"arn:aws:iam::{table['consumerAccount'].local}:role/{ROLE_NAME}"
         api_id = self.deployed("partnerApiId")
         deployed = {"gatewayAccount": self.deployed("gatewayAccount"), "partnerApiId": api_id}

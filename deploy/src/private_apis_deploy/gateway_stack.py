@@ -4,7 +4,9 @@
   (provider_link), which the REST APIs' VPC links (V1) and the HTTP API's VPC link (V2) reach;
 - the public HTTP API `global` (api/global.yaml), the PRIVATE REST APIs `partner` and `mtls`
   (api/partner.yaml, api/mtls.yaml), their documents unchanged but for the named values;
-- the execute-api interface endpoint the mTLS proxy calls `mtls` through, and the proxy.
+- the execute-api interface endpoint the mTLS proxy calls `mtls` through, and the proxy;
+- the producer side of the front door (widgets): the PRIVATE `widgets` API (api/widgets.yaml),
+  its function, the TOKEN authorizer and its secret in Secrets Manager, with rotation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from private_apis_deploy.network import IMAGE_PULL_ENDPOINTS, PRIVATE, S3_GATEWA
 from private_apis_deploy.provider_link import ProviderLink
 from private_apis_deploy.settings import Settings
 from private_apis_deploy.values import load_table
+from private_apis_deploy.widgets import Widgets
 
 ENDPOINTS = (
     *IMAGE_PULL_ENDPOINTS,
@@ -35,7 +38,8 @@ class GatewayStack(AccountStack):
             scope,
             "gateway",
             settings,
-            "private-apis: the global, partner and mtls APIs, their VPC links, the mTLS proxy",
+            "private-apis: the global, partner, mtls and widgets APIs, their VPC links and"
+            " functions, the mTLS proxy",
         )
         table = load_table()
         network = private_vpc(
@@ -71,10 +75,13 @@ class GatewayStack(AccountStack):
             provider.allow_from(link_group, "the VPC link of the global API")
 
         # One table of named values, the deployed side of each (deploy/values.yaml).
+        consumer_account = self.deployed("consumerAccount")
         deployed = {
+            "region": self.region,
             "gatewayAccount": self.account,
-            "consumerAccount": self.deployed("consumerAccount"),
+            "consumerAccount": consumer_account,
             "consumerVpceId": self.deployed("consumerVpceId"),
+            "frontdoorVpceId": self.deployed("frontdoorVpceId"),
             "proxyVpceId": execute_api.vpc_endpoint_id,
             "httpVpcLinkId": http_link.vpc_link_id,
             "dogNamesListenerArn": dog_names.listener.listener_arn,
@@ -91,6 +98,8 @@ class GatewayStack(AccountStack):
         rest = RestApis(self, table)
         partner = rest.add("partner", deployed, stage_variables)
         mtls = rest.add("mtls", deployed, stage_variables)
+        # widgets adds its functions' ARNs to the named values.
+        widgets = Widgets(self, rest, deployed, consumer_account=consumer_account)
 
         cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
@@ -113,6 +122,16 @@ class GatewayStack(AccountStack):
             "GlobalApiUrl": (global_api.attr_api_endpoint, "the public API's URL"),
             "MtlsProxyDnsName": (proxy.load_balancer.load_balancer_dns_name, "port 8443"),
             "VpcId": (vpc.vpc_id, "the gateway VPC"),
+            "WidgetsApiId": (widgets.api.rest_api_id, "-c widgetsApiId=<this> for the consumer"),
+            "WidgetsFunctionArn": (widgets.function.function_arn, "GET /widgets of widgets"),
+            "TokenAuthorizerArn": (
+                widgets.authorizer.function_arn,
+                "-c tokenAuthorizerArn=<this> for the consumer (the front door's authorizer)",
+            ),
+            "AuthorizerTokenSecretArn": (
+                widgets.secret.secret_arn,
+                "the front door's token: aws secretsmanager get-secret-value --secret-id <this>",
+            ),
         }
         for key, (value, description) in outputs.items():
             self.output(key, value, description)

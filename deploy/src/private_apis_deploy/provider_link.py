@@ -8,20 +8,17 @@ network interfaces by IP, and PrivateLink carries the traffic on to the provider
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Fn
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_elasticloadbalancingv2_targets as targets
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
+from private_apis_deploy.endpoint_addresses import endpoint_addresses
 from private_apis_deploy.network import PRIVATE, internal_nlb
 from private_apis_deploy.provider import PORT, health_check
-
-# The id aws-cdk-lib gives the singleton function of AwsCustomResource in a stack.
-AWS_CUSTOM_RESOURCE_HANDLER = "AWS679f53fac002430cb0da5b7982bd2287"
 
 
 class ProviderLink(Construct):
@@ -54,49 +51,8 @@ class ProviderLink(Construct):
         # Only the NLB reaches the endpoint (its traffic and its health checks).
         self.endpoint.connections.allow_from(self.security_group, ec2.Port.tcp(PORT), "NLB")
 
-        # CloudFormation gives the endpoint's network interfaces, not their addresses: one
-        # DescribeNetworkInterfaces call at deploy time (one interface per zone).
-        addresses = cr.AwsCustomResource(
-            self,
-            "EndpointAddresses",
-            on_update=cr.AwsSdkCall(
-                service="EC2",
-                action="describeNetworkInterfaces",
-                # One id per zone, each a plain string (a whole list token would need another
-                # custom resource to turn it into JSON).
-                parameters={
-                    "NetworkInterfaceIds": [
-                        Fn.select(i, self.endpoint.vpc_endpoint_network_interface_ids)
-                        for i in range(zones)
-                    ]
-                },
-                physical_resource_id=cr.PhysicalResourceId.of(self.endpoint.vpc_endpoint_id),
-                output_paths=[f"NetworkInterfaces.{i}.PrivateIpAddress" for i in range(zones)],
-            ),
-            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
-                resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE
-            ),
-            install_latest_aws_sdk=False,
-        )
-        suppress(
-            addresses,
-            "AwsSolutions-IAM5",
-            "ec2:DescribeNetworkInterfaces has no resource-level permissions: Resource * is the"
-            " only form IAM takes for it",
-            applies_to=["Resource::*"],
-        )
-        # The function behind every AwsCustomResource of the stack (one, shared; aws-cdk-lib's).
-        handler = stack.node.find_child(AWS_CUSTOM_RESOURCE_HANDLER)
-        suppress(
-            handler,
-            "AwsSolutions-IAM4",
-            "aws-cdk-lib's handler for AwsCustomResource logs through AWSLambdaBasicExecutionRole;"
-            " it runs once per deploy, outside the VPC, and only makes the call above",
-            applies_to=[
-                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaBasicExecutionRole"
-            ],
-        )
+        # The endpoint's interfaces by address, one per zone (read at deploy time).
+        addresses = endpoint_addresses(self, self.endpoint, zones)
 
         # The REST APIs' VPC links arrive by PrivateLink, which the group cannot name.
         self.load_balancer = internal_nlb(
@@ -115,12 +71,7 @@ class ProviderLink(Construct):
             "Endpoint",
             port=PORT,
             protocol=elbv2.Protocol.TCP,
-            targets=[
-                targets.IpTarget(
-                    addresses.get_response_field(f"NetworkInterfaces.{i}.PrivateIpAddress")
-                )
-                for i in range(zones)
-            ],
+            targets=[targets.IpTarget(address) for address in addresses],
             health_check=health_check(),  # the provider's /health, through PrivateLink
             deregistration_delay=Duration.seconds(30),
         )

@@ -55,7 +55,7 @@ class Settings:
     image_source: str  # "ecr": the repositories `make push` fills; "asset": built by cdk deploy
     availability_zones: tuple[str, ...]  # names; none: the account's first two (Fn::GetAZs)
     availability_zone_ids: tuple[str, ...]  # pins subnets to physical zones across accounts
-    consumer_function: bool  # False: the consumer's first deploy, its VPC and endpoint only
+    consumer_function: bool  # False: the consumer's first deploy, without what needs the gateway
     mtls_secret_name: str
     api_dir: Path
     # deployed values of the table's context entries: name -> (value, from where)

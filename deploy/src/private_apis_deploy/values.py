@@ -45,8 +45,6 @@ class NamedValue:
 class Table:
     values: Mapping[str, NamedValue]
     local_only: tuple[str, ...]
-    deferred_apis: tuple[str, ...]  # configured locally, not deployed by this app yet
-    deferred_values: tuple[str, ...]  # their local values outside their own entries
 
     def __getitem__(self, name: str) -> NamedValue:
         return self.values[name]
@@ -91,13 +89,7 @@ def load_table(path: Path = TABLE_FILE) -> Table:
             context=entry.get("context"),
             output=entry.get("output"),
         )
-    deferred = raw.get("deferred") or {}
-    return Table(
-        values,
-        tuple(raw.get("local_only") or ()),
-        tuple(deferred.get("apis") or ()),
-        tuple(deferred.get("values") or ()),
-    )
+    return Table(values, tuple(raw.get("local_only") or ()))
 
 
 def _word(local: str) -> str:
