@@ -1,31 +1,26 @@
-"""The FastAPI application: GET /dogs, /dogs/males, /dogs/females, /health; errors as JSON."""
+"""The FastAPI application: GET /dogs, /dogs/males, /dogs/females, /health; errors as JSON.
 
-from typing import Literal
+The routes' endpoints are async (no thread-pool hop) and return ready JSON bytes (answers.py):
+their `response_model` documents the answer in /openapi.json but is not re-validated and
+re-serialised per request. GET and HEAD on them are answered in front of FastAPI's request
+machinery by `DirectRoutes`, which awaits the same endpoints (see direct.py).
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dog_names.access_log import AccessLogMiddleware, configure_access_logger
-from dog_names.names import Gender, Kennel
+from dog_names.access_log import AccessLog, AccessLogMiddleware
+from dog_names.answers import HEALTH_BODY, DogBodies, JSONBytes
+from dog_names.direct import DirectRoutes, Endpoint
+from dog_names.models import DogOut, ErrorOut, HealthOut
+from dog_names.names import Kennel
 from dog_names.settings import Settings, get_settings
-
-
-class DogOut(BaseModel):
-    """The reference service's wire format: capitalised keys."""
-
-    Name: str
-    Gender: Literal["male", "female"]
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok"]
-
-
-class ErrorOut(BaseModel):
-    message: str
 
 
 class HeadAsGet:
@@ -69,12 +64,41 @@ async def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse({"message": "Internal Server Error"}, status_code=500)
 
 
-def create_app(settings: Settings | None = None, kennel: Kennel | None = None) -> FastAPI:
+class DogNamesAPI(FastAPI):
+    """FastAPI, with the routes declared by `direct_get` answered in front of it."""
+
+    def __init__(self, *, access_log: AccessLog, **options: Any) -> None:
+        super().__init__(**options)
+        self.direct_routes = DirectRoutes(access_log)
+        # Added last = outermost: the access log sees the real method and every answer.
+        self.add_middleware(HeadAsGet)
+        self.add_middleware(AccessLogMiddleware, access_log=access_log)
+
+    def direct_get(self, path: str, **documented: Any) -> Callable[[Endpoint], Endpoint]:
+        """`app.get(path, **documented)` for an endpoint without parameters that returns a
+        Response: FastAPI documents it (and would serve it), DirectRoutes answers it."""
+
+        def register(endpoint: Endpoint) -> Endpoint:
+            self.get(path, **documented)(endpoint)
+            self.direct_routes.add(path, endpoint)
+            return endpoint
+
+        return register
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.direct_routes.handles(scope):
+            await self.direct_routes(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, kennel: Kennel | None = None) -> DogNamesAPI:
     settings = settings if settings is not None else get_settings()
     kennel = kennel if kennel is not None else Kennel.from_package_data()
-    configure_access_logger(settings.log_level)
+    bodies = DogBodies(kennel)
 
-    app = FastAPI(
+    app = DogNamesAPI(
+        access_log=AccessLog(settings.log_level),
         title="Dog Names",
         version="0.1.0",
         description="A random dog name, of either gender or of the one asked for.",
@@ -87,31 +111,25 @@ def create_app(settings: Settings | None = None, kennel: Kennel | None = None) -
     app.state.kennel = kennel
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(AccessLogMiddleware)  # added last = outermost: sees the real method
 
-    def dog(gender: Gender | None) -> DogOut:
-        picked = kennel.random_dog(gender)
-        return DogOut(Name=picked.name, Gender=picked.gender)
-
-    @app.get("/dogs", response_model=DogOut, tags=["dogs"])
-    def random_dog() -> DogOut:
+    @app.direct_get("/dogs", response_model=DogOut, tags=["dogs"])
+    async def random_dog() -> Response:
         """A random dog of either gender."""
-        return dog(None)
+        return JSONBytes(bodies.body(kennel.random_dog(None)))
 
-    @app.get("/dogs/males", response_model=DogOut, tags=["dogs"])
-    def random_male() -> DogOut:
+    @app.direct_get("/dogs/males", response_model=DogOut, tags=["dogs"])
+    async def random_male() -> Response:
         """A random male dog."""
-        return dog("male")
+        return JSONBytes(bodies.body(kennel.random_dog("male")))
 
-    @app.get("/dogs/females", response_model=DogOut, tags=["dogs"])
-    def random_female() -> DogOut:
+    @app.direct_get("/dogs/females", response_model=DogOut, tags=["dogs"])
+    async def random_female() -> Response:
         """A random female dog."""
-        return dog("female")
+        return JSONBytes(bodies.body(kennel.random_dog("female")))
 
-    @app.get("/health", response_model=HealthOut, tags=["health"])
-    def health() -> HealthOut:
+    @app.direct_get("/health", response_model=HealthOut, tags=["health"])
+    async def health() -> Response:
         """For load-balancer health checks."""
-        return HealthOut(status="ok")
+        return JSONBytes(HEALTH_BODY)
 
     return app
