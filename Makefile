@@ -83,7 +83,7 @@ run: install ## gateway 127.0.0.1:8080 and the front door :8088, Dog Names :8081
 invoke: ## invoke the consumer Lambda through its emulator URL (after `make up`)
 	@curl -sS --fail-with-body -d '{}' http://127.0.0.1:$${LAMBDA_PORT:-9000}/2015-03-31/functions/function/invocations | python3 -m json.tool
 
-bench: install ## benchmarks of the native stack on loopback (gateway overhead, SigV4, ToDo writes, memory); fails on a missed target
+bench: install ## the cost targets side by side on loopback (gateway vs NGINX, SigV4, half-load p99, Dog Names vs a bare ASGI app, ToDo writes, cold starts, memory), ~2 min; NGINX and wrk from apt (BENCH_ARGS=)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The AWS deployment (deploy/README.md): the CDK app runs in this venv, the CDK CLI is the one

@@ -1,94 +1,85 @@
-"""`python -m bench`: start the stack natively, load it, print a table, check the targets.
+"""`python -m bench`: start the servers natively, measure every cost target side by side, print
+`target / measured / ratio` with the spread over the rounds, check the targets.
 
-Exit status: 0 every target met, 1 a target missed, 2 the stack could not be started or loaded,
-130 interrupted.
+Exit status: 0 every target met, 1 a target missed, 2 the servers could not be started or loaded,
+130/143 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import signal
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from bench.load import run_load
-from bench.report import print_memory, print_scenarios, print_targets
-from bench.scenarios import build_scenarios
-from bench.sigv4 import SigV4Signer, consumer_identity
-from bench.stack import GATEWAY_CONFIG, memory_kib, running_stack
+import httpx
+
+from bench.report import print_also, print_memory, print_scenarios, print_targets
+from bench.runner import COLD_START, SCENARIO_NAMES, run
 from bench.targets import check_all
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
+MIN_ROUNDS = 3  # fewer: the targets are not checked
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--requests", type=int, default=2000, help="timed requests per scenario")
-    parser.add_argument("--warmup", type=int, default=100, help="untimed requests per scenario")
     parser.add_argument(
-        "--max-seconds", type=float, default=60.0, help="wall-clock cap per scenario"
+        "--seconds", type=float, default=2.0, help="timed window of each run (default 2)"
     )
-    parser.add_argument("--only", default="", help="comma-separated scenario names to run")
+    parser.add_argument(
+        "--warmup", type=float, default=0.3, help="untimed seconds before each window"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each phase (>= 3)")
+    parser.add_argument(
+        "--cold-starts", type=int, default=3, help="cold starts per service (median of them)"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated scenarios to run (targets not checked): "
+        f"{', '.join(SCENARIO_NAMES)}, {COLD_START}",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument(
         "--report-only", action="store_true", help="print the targets but always exit 0"
     )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="times a run is measured again when the machine stalled the client (default 2)",
+    )
+    parser.add_argument("--no-pin", action="store_true", help="no CPU pinning")
+    parser.add_argument(
+        "--no-wrk", action="store_true", help="the Python client for the c=64 runs too"
+    )
+    parser.add_argument(
+        "--nginx-access-log",
+        choices=("on", "off"),
+        default="on",
+        help="NGINX writes one access line per request, as the gateway does (default on)",
+    )
     args = parser.parse_args(argv)
-    if args.requests < 2 or args.warmup < 0 or args.max_seconds <= 0:
-        parser.error("--requests must be >= 2, --warmup >= 0, --max-seconds > 0")
+    if args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or args.cold_starts < 1:
+        parser.error("--seconds must be > 0, --warmup >= 0, --rounds and --cold-starts >= 1")
+    if args.retries < 0:
+        parser.error("--retries must be >= 0")
+    args.only_set = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = args.only_set - {*SCENARIO_NAMES, COLD_START}
+    if unknown:
+        parser.error(
+            f"--only: no scenario {', '.join(sorted(unknown))}"
+            f" (there are {', '.join(SCENARIO_NAMES)}, {COLD_START})"
+        )
     return args
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
     raise SystemExit(128 + signum)  # runs the `finally` that stops the servers
-
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    signer = SigV4Signer(consumer_identity(GATEWAY_CONFIG))
-    results: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "config": {
-            "requests": args.requests,
-            "warmup": args.warmup,
-            "max_seconds": args.max_seconds,
-        },
-        "scenarios": {},
-    }
-    only = {name.strip() for name in args.only.split(",") if name.strip()}
-    with running_stack() as stack:
-        gateway_pid = stack.gateway.process.pid
-        memory: dict[str, Any] = {"pid": gateway_pid, "before": memory_kib(gateway_pid)}
-        for scenario in build_scenarios(stack, signer):
-            if only and scenario.name not in only:
-                continue
-            print(f"  {scenario.name} ...", end="", flush=True, file=sys.stderr)
-            result = run_load(
-                scenario.name,
-                make_client=scenario.make_client,
-                make_request=scenario.make_request,
-                expected_status=scenario.expected_status,
-                concurrency=scenario.concurrency,
-                requests=args.requests,
-                warmup=args.warmup,
-                max_seconds=args.max_seconds,
-                server_pid=gateway_pid if scenario.via_gateway else None,
-            )
-            print(f" {result.rps:.0f} req/s", file=sys.stderr)
-            results["scenarios"][scenario.name] = {"what": scenario.what, **result.as_dict()}
-        memory["after"] = memory_kib(gateway_pid)
-        results["memory"] = memory
-    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nbench: interrupted; servers stopped", file=sys.stderr)
         return 130
-    except (RuntimeError, OSError, LookupError) as exc:
+    except (RuntimeError, OSError, LookupError, httpx.HTTPError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
 
-    checks = [] if args.only else check_all(results)
+    checked = not args.only_set and args.rounds >= MIN_ROUNDS
+    checks = check_all(results) if checked else []
     results["targets"] = checks
     results["passed"] = all(check["passed"] for check in checks)
     results["seconds"] = round(time.monotonic() - began, 1)
@@ -112,12 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(results, indent=2) + "\n")
 
     print_scenarios(results)
+    print_also(results)
     print_memory(results)
     if checks:
         print_targets(checks)
     print(f"\nresults: {args.output} ({results['seconds']}s)")
-    if args.only:
+    if args.only_set:
         print("targets not checked: --only runs a subset")
+    elif not checked:
+        print(f"targets not checked: fewer than {MIN_ROUNDS} rounds")
     return 0 if results["passed"] or args.report_only else 1
 
 

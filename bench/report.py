@@ -4,47 +4,106 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.load import CLIENT_BUSY
+from bench.stalls import STALL_LIMIT_MS
+from bench.stats import Summary
+from bench.targets import rounds
+
 KIB_PER_MIB = 1024.0
+
+
+def _spread(values: list[float], digits: int = 2) -> str:
+    s = Summary.of(values)
+    if s.median != s.median:
+        return "-"
+    return f"{s.median:.{digits}f} [{s.low:.{digits}f}-{s.high:.{digits}f}]"
 
 
 def print_scenarios(results: dict[str, Any]) -> None:
     scenarios: dict[str, dict[str, Any]] = results["scenarios"]
-    print("\nlatencies in ms; gw cpu = CPU time the gateway process used per request, in ms")
+    if not scenarios:
+        return
     print(
-        f"{'scenario':<18} {'what':<36} {'n':>5} {'err':>4} {'req/s':>7} "
-        f"{'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} {'gw cpu':>7}"
+        "\nper scenario: median [min-max] over the rounds; latencies in ms; cpu = CPU time of each"
+        " server's process tree per request, in ms"
+    )
+    print(
+        f"{'scenario':<18} {'load':<24} {'err':>4} {'req/s':>20} {'p50':>7} {'p99':>20}"
+        "  cpu/request"
     )
     for name, s in scenarios.items():
-        capped = " capped" if s["capped"] else ""
-        cpu_ms = s["server_cpu_ms_per_request"]
-        cpu = "-" if cpu_ms is None else f"{cpu_ms:.2f}"
-        print(
-            f"{name:<18} {s['what']:<36} {s['requests']:>5} {s['errors']:>4} {s['rps']:>7.0f} "
-            f"{s['p50_ms']:>7.2f} {s['p90_ms']:>7.2f} {s['p99_ms']:>7.2f} "
-            f"{s['max_ms']:>7.2f} {cpu:>7}{capped}"
+        errors = sum(run["errors"] for run in s["rounds"])
+        servers = s["rounds"][0]["cpu_ms_per_request"].keys() if s["rounds"] else []
+        cpu = ", ".join(
+            f"{server} {Summary.of(rounds(results, name, f'cpu:{server}')).median:.3f}"
+            for server in servers
         )
-        if s["first_error"]:
-            print(f"{'':<18} first error: {s['first_error']}")
-
-    rows = [
-        (f"global - direct, c={c}", f"dogs-global-c{c}", f"dogs-direct-c{c}") for c in (1, 16)
-    ] + [(f"partner - global, c={c}", f"partner-sigv4-c{c}", f"dogs-global-c{c}") for c in (1, 16)]
-    deltas = [
-        (label, scenarios[a], scenarios[b])
-        for label, a, b in rows
-        if a in scenarios and b in scenarios
-    ]
-    if deltas:
-        print(f"\n{'added latency':<24} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7}")
-        for label, a, b in deltas:
+        print(
+            f"{name:<18} {s['rounds'][0]['load']:<24} {errors:>4} "
+            f"{_spread(rounds(results, name, 'rps'), 0):>20} "
+            f"{Summary.of(rounds(results, name, 'p50_ms')).median:>7.2f} "
+            f"{_spread(rounds(results, name, 'p99_ms')):>20}  {cpu}"
+        )
+        shares = [run.get("client_cpu_share") or 0.0 for run in s["rounds"]]
+        if max(shares, default=0.0) > CLIENT_BUSY:
             print(
-                f"{label:<24} {a['p50_ms'] - b['p50_ms']:>7.2f} "
-                f"{a['p90_ms'] - b['p90_ms']:>7.2f} {a['p99_ms'] - b['p99_ms']:>7.2f}"
+                f"{'':<18} the client ({s['rounds'][0]['client']}) was up to"
+                f" {max(shares):.0%} busy: it may be what limits this scenario"
             )
+        stalls = [run.get("stall_ms", 0.0) for run in s["rounds"]]
+        if max(stalls, default=0.0) >= STALL_LIMIT_MS:
+            print(
+                f"{'':<18} the machine stalled the client up to {max(stalls):.0f} ms in a round"
+                " (other jobs?): its numbers are unreliable"
+            )
+        retried = sum(len(run.get("stalled_attempts_ms", [])) for run in s["rounds"])
+        if retried:
+            print(f"{'':<18} {retried} run(s) measured again: the machine stalled the client")
+        first = next((run["first_error"] for run in s["rounds"] if run["first_error"]), None)
+        if first:
+            print(f"{'':<18} first error: {first}")
+    for name, why in results.get("skipped", {}).items():
+        print(f"{name:<18} not run: {why}")
+
+
+def print_also(results: dict[str, Any]) -> None:
+    """Numbers that are no target but help read them."""
+    scenarios = results["scenarios"]
+    lines = []
+
+    def median(name: str, key: str) -> float:
+        return Summary.of(rounds(results, name, key)).median
+
+    if "dogs-global-c1" in scenarios and "dogs-direct-c1" in scenarios:
+        lines.append(
+            "gateway added latency, c=1: "
+            f"p50 {median('dogs-global-c1', 'p50_ms') - median('dogs-direct-c1', 'p50_ms'):.2f} ms,"
+            f" p99 {median('dogs-global-c1', 'p99_ms') - median('dogs-direct-c1', 'p99_ms'):.2f} ms"
+        )
+    if "half_load" in results:
+        half = results["half_load"]
+        lines.append(
+            f"gateway maximum (dogs-global-c16): {half['max_rps']:.0f} req/s;"
+            f" half load: {half['rate']:.0f} req/s"
+        )
+    if "nginx-half" in scenarios and "dogs-direct-half" in scenarios:
+        added = median("nginx-half", "p99_ms") - median("dogs-direct-half", "p99_ms")
+        lines.append(f"NGINX added p99 at the same half load: {added:.2f} ms")
+    if "dogs-direct-c64" in scenarios and "floor-asgi-c64" in scenarios:
+        lines.append(
+            f"req/s at c=64: Dog Names {median('dogs-direct-c64', 'rps'):.0f},"
+            f" bare ASGI {median('floor-asgi-c64', 'rps'):.0f}"
+        )
+    if lines:
+        print("\nalso measured")
+        for line in lines:
+            print(f"  {line}")
 
 
 def print_memory(results: dict[str, Any]) -> None:
-    memory = results["memory"]
+    memory = results.get("memory")
+    if not memory:
+        return
     before, after = memory["before"], memory["after"]
     print(
         f"\ngateway memory (pid {memory['pid']}): VmRSS {before['VmRSS'] / KIB_PER_MIB:.1f} MiB "
@@ -53,9 +112,55 @@ def print_memory(results: dict[str, Any]) -> None:
     )
 
 
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit in ("requests", "items", "req/s"):
+        return f"{value:.0f}"
+    return f"{value:.3f}" if unit == "s" else f"{value:.2f}"
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    text = _number(value, unit)
+    return text if unit == "x" or value is None else f"{text} {unit}"
+
+
+def _limit(check: dict[str, Any]) -> str:
+    unit = check["unit"]
+    return f"{check['rule']} {check['limit']:g}" + ("x" if unit == "x" else f" {unit}")
+
+
 def print_targets(checks: list[dict[str, Any]]) -> None:
-    print(f"\n{'target':<40} {'value':>10} {'limit':>14}  result")
+    """target / measured / ratio with the spread. A side-by-side target shows both medians and
+    their ratio (median over the rounds of A / B in the same round); an absolute one its value
+    and value / limit. The spread is the min-max over the rounds of what is checked."""
+    print(
+        "\ntargets: the median over the rounds is checked; spread = its min-max over the rounds;"
+        "\nratio = A / B for a side-by-side target, measured / limit for an absolute one"
+    )
+    print(f"{'target':<42} {'limit':>11} {'measured':>22} {'ratio':>7} {'spread':>19}  result")
     for check in checks:
-        limit = f"{check['rule']} {check['limit']:g} {check['unit']}"
+        unit, value, limit = check["unit"], check["value"], check["limit"]
+        if unit == "x":
+            measured = check["measured"] or "-"
+            ratio = _number(value, unit)
+        else:
+            measured = _with_unit(value, unit)
+            ratio = "-" if value is None or not limit else f"{value / limit:.2f}"
+        spread = (
+            "-"
+            if check["low"] is None or len(check["values"]) < 2
+            else f"{_number(check['low'], unit)}-{_with_unit(check['high'], unit)}"
+        )
         verdict = "PASS" if check["passed"] else "FAIL"
-        print(f"{check['name']:<40} {check['value']:>10.2f} {limit:>14}  {verdict}")
+        print(
+            f"{check['name']:<42} {_limit(check):>11} "
+            f"{measured:>22} {ratio:>7} {spread:>19}  {verdict}"
+        )
+        extra = check["note"] or (check["detail"] if unit != "x" else "")
+        if unit != "x" and check["measured"]:
+            extra = f"{check['measured']}; {extra}" if extra else check["measured"]
+        if extra:
+            print(f"{'':<44}{extra}")

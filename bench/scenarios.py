@@ -1,94 +1,188 @@
-"""The measured scenarios: each one a client factory, a request factory and a concurrency."""
+"""What the bench runs: scenarios (an endpoint, a request, a load, the servers whose CPU is read,
+where everything runs), grouped in phases. Within a phase the scenarios alternate, round after
+round (the order reversed every other round: A B C, C B A, A B C), so that each comparison is
+made side by side under the same conditions of the machine."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import json
+from dataclasses import dataclass, replace
 
-import httpx
-
-from bench.load import ClientFactory, RequestFactory
-from bench.sigv4 import SigV4Signer
-from bench.stack import Stack
+from bench.http1 import Endpoint, RequestSource, fixed, http_request
+from bench.load import Load
+from bench.sigv4 import SignedSource, SigV4Signer
+from bench.stack import BenchStack
 
 PARTNER_API_ID = "partnerap1"
 CONSUMER_VPC_ADDRESS = "127.0.4.10"  # in the consumer VPC's endpoint subnet (127.0.4.0/24)
-TIMEOUT_S = 10.0
+
+# Where the servers run, per placement (bench/README.md, "Pinning"): "client" the client's CPU,
+# "server" the other one, "all" every CPU.
+PLACEMENTS: dict[str, dict[str, str]] = {
+    # the proxy under test (gateway or NGINX) alone on the server CPU; Dog Names behind it with
+    # the client, as on another machine
+    "proxy": {
+        "gateway": "server",
+        "nginx": "server",
+        "dog-names": "client",
+        "floor-asgi": "server",
+        "todo": "all",
+    },
+    # Dog Names (or the bare app) under test alone on the server CPU
+    "server": {
+        "gateway": "server",
+        "nginx": "server",
+        "dog-names": "server",
+        "floor-asgi": "server",
+        "todo": "all",
+    },
+    # ToDo's four workers on every CPU
+    "todo": {
+        "gateway": "server",
+        "nginx": "server",
+        "dog-names": "server",
+        "floor-asgi": "server",
+        "todo": "all",
+    },
+}
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     what: str
-    concurrency: int
+    server: str  # the server the client sends to
+    endpoint: Endpoint
+    source: RequestSource
+    load: Load  # an open loop's rate is set when the phase runs (half the gateway's maximum)
     expected_status: int
-    make_client: ClientFactory
-    make_request: RequestFactory
-    via_gateway: bool = True
+    watch: tuple[str, ...]  # servers whose CPU time is read
+    placement: str
+    capture_locations: bool = False
+    wrk_path: str | None = None  # run with wrk (GET of this path) when it is installed
 
 
-def client_factory(base_url: str, local_address: str | None = None) -> ClientFactory:
-    """One keep-alive connection per load thread, from `local_address` when given."""
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    what: str
+    scenarios: tuple[str, ...]
 
-    def make() -> httpx.Client:
-        transport = httpx.HTTPTransport(
-            local_address=local_address,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            retries=0,
+
+PHASES = (
+    Phase(
+        "c1",
+        "one connection, closed loop: CPU per request",
+        ("dogs-global-c1", "nginx-c1", "partner-sigv4-c1", "dogs-direct-c1", "floor-asgi-c1"),
+    ),
+    Phase("c16", "16 connections, closed loop: the gateway's maximum", ("dogs-global-c16",)),
+    Phase(
+        "half",
+        "open loop at half the gateway's maximum",
+        ("dogs-global-half", "dogs-direct-half", "nginx-half"),
+    ),
+    Phase("c64", "64 connections, closed loop", ("dogs-direct-c64", "floor-asgi-c64")),
+    Phase("todo", "durable writes, a new connection per request", ("todo-post-c32",)),
+)
+HALF_LOAD_FROM = "dogs-global-c16"  # the half-load rate is half its median req/s
+OPEN_LOOP_POOL = 32
+WHAT = {
+    "gateway": "GET /dogs via the global API",
+    "nginx": "GET /dogs via NGINX proxy_pass",
+    "dog-names": "GET /dogs, Dog Names directly",
+    "floor-asgi": "GET /dogs, bare ASGI app",
+}
+
+
+def todo_post_source(authority: str) -> RequestSource:
+    """POST /todo with a new item every time ({"data": "bench item <n>"})."""
+    counter = itertools.count()
+
+    def make() -> bytes:
+        body = json.dumps({"data": f"bench item {next(counter)}"}).encode()
+        return http_request(
+            "POST",
+            "/todo",
+            authority,
+            {"Content-Type": "application/json"},
+            body,
+            close=True,
         )
-        return httpx.Client(base_url=base_url, transport=transport, timeout=TIMEOUT_S)
 
     return make
 
 
-def get(path: str, headers: dict[str, str] | None = None) -> RequestFactory:
-    def make(client: httpx.Client, seq: int) -> httpx.Request:
-        return client.build_request("GET", path, headers=headers)
+def build_scenarios(bench: BenchStack, signer: SigV4Signer) -> dict[str, Scenario]:
+    stack = bench.stack
+    endpoint = {
+        "gateway": Endpoint(stack.gateway.host, stack.gateway.port),
+        "dog-names": Endpoint(stack.dog_names.host, stack.dog_names.port),
+        "floor-asgi": Endpoint(bench.floor.host, bench.floor.port),
+        "todo": Endpoint(stack.todo.host, stack.todo.port),
+    }
+    if bench.nginx is not None:
+        endpoint["nginx"] = Endpoint(bench.nginx.host, bench.nginx.port)
 
-    return make
+    def dogs(server: str) -> RequestSource:
+        return fixed(http_request("GET", "/dogs", endpoint[server].authority))
 
-
-def signed(factory: RequestFactory, signer: SigV4Signer) -> RequestFactory:
-    def make(client: httpx.Client, seq: int) -> httpx.Request:
-        return signer.sign(factory(client, seq))
-
-    return make
-
-
-def post_todo(client: httpx.Client, seq: int) -> httpx.Request:
-    return client.build_request("POST", "/todo", json={"data": f"bench item {seq}"})
-
-
-def build_scenarios(stack: Stack, signer: SigV4Signer) -> list[Scenario]:
-    direct = client_factory(stack.dog_names.base_url)
-    gateway = client_factory(stack.gateway.base_url)
-    partner = client_factory(stack.gateway.base_url, local_address=CONSUMER_VPC_ADDRESS)
-    partner_dogs = signed(get("/prod/dogs", {"x-apigw-api-id": PARTNER_API_ID}), signer)
-
-    scenarios: list[Scenario] = []
-    for c in (1, 16):
-        scenarios += [
-            Scenario(
-                f"dogs-direct-c{c}",
-                "GET /dogs, Dog Names directly",
-                c,
-                200,
-                direct,
-                get("/dogs"),
-                via_gateway=False,
-            ),
-            Scenario(
-                f"dogs-global-c{c}", "GET /dogs via the global API", c, 200, gateway, get("/dogs")
-            ),
-            Scenario(
-                f"partner-sigv4-c{c}",
-                "GET /prod/dogs via partner, SigV4",
-                c,
-                200,
-                partner,
-                partner_dogs,
-            ),
-        ]
-    scenarios.append(
-        Scenario("todo-post-c8", "POST /todo via the global API", 8, 201, gateway, post_todo)
+    partner = Endpoint(stack.gateway.host, stack.gateway.port, CONSUMER_VPC_ADDRESS)
+    partner_headers = {"x-apigw-api-id": PARTNER_API_ID}
+    partner_dogs = SignedSource(
+        signer,
+        lambda headers: http_request("GET", "/prod/dogs", partner.authority, headers),
+        "GET",
+        f"http://{partner.authority}/prod/dogs",
+        partner_headers,
     )
-    return scenarios
+    c1, c16, c64 = Load("closed", 1), Load("closed", 16), Load("closed", 64)
+    half = Load("open", OPEN_LOOP_POOL)
+
+    def get_dogs(name: str, server: str, load: Load, placement: str) -> Scenario:
+        watch = (server,) if server in ("dog-names", "floor-asgi") else (server, "dog-names")
+        return Scenario(
+            name, WHAT[server], server, endpoint[server], dogs(server), load, 200, watch, placement
+        )
+
+    scenarios = [
+        get_dogs("dogs-global-c1", "gateway", c1, "proxy"),
+        Scenario(
+            "partner-sigv4-c1",
+            "GET /prod/dogs via partner, SigV4",
+            "gateway",
+            partner,
+            partner_dogs,
+            c1,
+            200,
+            ("gateway", "dog-names"),
+            "proxy",
+        ),
+        get_dogs("dogs-direct-c1", "dog-names", c1, "server"),
+        get_dogs("floor-asgi-c1", "floor-asgi", c1, "server"),
+        get_dogs("dogs-global-c16", "gateway", c16, "proxy"),
+        get_dogs("dogs-global-half", "gateway", half, "proxy"),
+        # Dog Names where it is when the gateway is in front of it
+        get_dogs("dogs-direct-half", "dog-names", half, "proxy"),
+        # faster than one Python client can ask: wrk when installed
+        replace(get_dogs("dogs-direct-c64", "dog-names", c64, "server"), wrk_path="/dogs"),
+        replace(get_dogs("floor-asgi-c64", "floor-asgi", c64, "server"), wrk_path="/dogs"),
+        Scenario(
+            "todo-post-c32",
+            "POST /todo, ToDo directly",
+            "todo",
+            endpoint["todo"],
+            todo_post_source(endpoint["todo"].authority),
+            Load("closed", 32, fresh_connections=True),
+            201,
+            ("todo",),
+            "todo",
+            capture_locations=True,
+        ),
+    ]
+    if "nginx" in endpoint:  # else its scenarios are reported as not run
+        scenarios += [
+            get_dogs("nginx-c1", "nginx", c1, "proxy"),
+            get_dogs("nginx-half", "nginx", half, "proxy"),
+        ]
+    return {scenario.name: scenario for scenario in scenarios}

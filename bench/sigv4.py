@@ -1,11 +1,12 @@
-"""SigV4 for httpx requests with botocore's signer, as the consumer Lambda's role signs them."""
+"""SigV4 with botocore's signer, as the consumer Lambda's role signs its requests."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -15,7 +16,7 @@ from gateway.config import load_config
 SERVICE = "execute-api"
 CONSUMER_ROLE = "arn:aws:iam::444444444444:role/consumer-lambda"
 # Only these are signed: the gateway sees exactly what the client sent, but signing fewer headers
-# keeps the signature independent of httpx's defaults.
+# keeps the signature independent of the client's other headers.
 SIGNED_HEADERS = ("host", "x-apigw-api-id", "content-type")
 
 
@@ -42,7 +43,7 @@ def consumer_identity(config_path: Path, principal_arn: str = CONSUMER_ROLE) -> 
 
 
 class SigV4Signer:
-    """Adds `Authorization`, `X-Amz-Date` and `X-Amz-Security-Token` to an httpx request."""
+    """The `Authorization`, `X-Amz-Date` and `X-Amz-Security-Token` headers of a request."""
 
     def __init__(self, identity: Identity) -> None:
         credentials = Credentials(
@@ -50,13 +51,46 @@ class SigV4Signer:
         )
         self._auth = SigV4Auth(credentials, SERVICE, identity.region)
 
-    def sign(self, request: httpx.Request) -> httpx.Request:
-        headers = {k: v for k, v in request.headers.items() if k.lower() in SIGNED_HEADERS}
-        aws_request = AWSRequest(
-            method=request.method, url=str(request.url), data=request.content, headers=headers
-        )
+    def headers(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> dict[str, str]:
+        """The headers to add to a request (signing `SIGNED_HEADERS` of `headers` and Host)."""
+        signed = {k: v for k, v in headers.items() if k.lower() in SIGNED_HEADERS}
+        aws_request = AWSRequest(method=method, url=url, data=body, headers=signed)
         self._auth.add_auth(aws_request)
-        for key in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
-            if key in aws_request.headers:
-                request.headers[key] = aws_request.headers[key]
-        return request
+        return {
+            key: aws_request.headers[key]
+            for key in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+            if key in aws_request.headers
+        }
+
+
+class SignedSource:
+    """Request bytes signed afresh every second (X-Amz-Date has a resolution of one second, so a
+    client that signs every request sends these same bytes); `build(headers)` makes them."""
+
+    def __init__(
+        self,
+        signer: SigV4Signer,
+        build: Callable[[Mapping[str, str]], bytes],
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._signer = signer
+        self._build = build
+        self._method = method
+        self._url = url
+        self._headers = dict(headers)
+        self._clock = clock
+        self._second: int | None = None
+        self._request = b""
+
+    def __call__(self) -> bytes:
+        second = int(self._clock())
+        if second != self._second:
+            added = self._signer.headers(self._method, self._url, self._headers)
+            self._request = self._build({**self._headers, **added})
+            self._second = second
+        return self._request
