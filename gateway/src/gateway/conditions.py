@@ -36,6 +36,7 @@ Plain values in, plain values out: no framework, standard library only. The rule
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -155,8 +156,16 @@ def compile_wildcard(
 
     With arn_segments (the Resource element), a `*` stays inside its colon-delimited segment
     unless it is the last character of a segment, where it may run past the colons, as the IAM
-    Resource documentation describes.
+    Resource documentation describes. Compiled once per pattern (the same few patterns are
+    judged on every request).
     """
+    return _compiled_wildcard(tuple(parts), ignore_case, arn_segments)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_wildcard(
+    parts: tuple[tuple[bool, str], ...], ignore_case: bool, arn_segments: bool
+) -> re.Pattern[str]:
     regex: list[str] = []
     for literal, piece in parts:
         if literal:
