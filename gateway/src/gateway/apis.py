@@ -16,6 +16,7 @@ from gateway.config import (
     EndpointType,
     GatewayConfig,
     VpcLink,
+    parse_yaml,
 )
 from gateway.integration import LISTENER_ARN, HttpProxyIntegration, IntegrationError
 from gateway.lambda_proxy import AwsProxyIntegration, bind_function
@@ -81,7 +82,7 @@ def load_api(config: GatewayConfig, name: str) -> Api:
     """The configured API `name`; ConfigError names the file and the element at fault."""
     path = config.openapi_path(name)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
             f"apis.{name}.openapi: cannot read {path}: {exc.strerror or exc}"

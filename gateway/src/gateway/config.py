@@ -379,6 +379,16 @@ def substitute_env(value: Any, environ: os._Environ[str] | dict[str, str], where
     return _ENV_REF.sub(replace, value)
 
 
+# libyaml's parser where PyYAML was built with it (the pinned wheels are): the same documents,
+# about ten times faster than the pure-Python one, which took most of the gateway's start-up.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """A YAML document as `yaml.safe_load` reads it."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def load_config(
     path: str | Path | None = None, environ: os._Environ[str] | dict[str, str] | None = None
 ) -> GatewayConfig:
@@ -386,7 +396,7 @@ def load_config(
     env = os.environ if environ is None else environ
     config_path = Path(path or env.get("GATEWAY_CONFIG") or DEFAULT_CONFIG_PATH)
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        raw = parse_yaml(config_path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gateway.access import Probe, Setup, Verdict, judge
 from gateway.apis import Api
-from gateway.config import HTTP_METHODS, ConfigError, format_errors
+from gateway.config import HTTP_METHODS, ConfigError, format_errors, parse_yaml
 from gateway.explain import explain
 from gateway.reports import check_text
 
@@ -106,7 +106,7 @@ class FileResult:
 
 def load(path: Path) -> PolicyTestFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
