@@ -40,8 +40,11 @@ class RequestIds:
 
     @classmethod
     def new(cls, *, trace_id: str | None = None, now: float | None = None) -> RequestIds:
-        extended = base64.b64encode(os.urandom(10)).decode("ascii")[:15] + "="
-        return cls(str(uuid.uuid4()), extended, trace_id or new_trace_id(now))
+        # one draw of randomness for all three (each os.urandom is a system call)
+        random = os.urandom(38 if trace_id is None else 26)
+        request_id = str(uuid.UUID(bytes=random[:16], version=4))  # what uuid.uuid4() makes
+        extended = base64.b64encode(random[16:26]).decode("ascii")[:15] + "="
+        return cls(request_id, extended, trace_id or new_trace_id(now, random[26:]))
 
     def response_headers(self) -> list[tuple[str, str]]:
         if self.http_api:
@@ -51,11 +54,12 @@ class RequestIds:
         return [*ids, ("X-Amzn-Trace-Id", self.trace_id)]
 
 
-def new_trace_id(now: float | None = None) -> str:
+def new_trace_id(now: float | None = None, random: bytes = b"") -> str:
     """An X-Ray trace header for a request that came without one: `Root=1-<8 hex digits of the
-    epoch second>-<24 random hex digits>` (X-Ray Developer Guide, "Tracing header")."""
+    epoch second>-<24 random hex digits>` (X-Ray Developer Guide, "Tracing header"), from 12
+    bytes of `random` when given."""
     epoch = int(time.time() if now is None else now)
-    return f"Root=1-{epoch:08x}-{os.urandom(12).hex()}"
+    return f"Root=1-{epoch:08x}-{(random[:12] if len(random) >= 12 else os.urandom(12)).hex()}"
 
 
 @dataclass

@@ -180,7 +180,18 @@ class Pipeline:
         length = ex.header("content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max_body_bytes:
             raise RequestTooLarge(self.max_body_bytes)
-        ex.body = await read_body(ex.receive, self.max_body_bytes, self.body_timeouts)
+        if length is None and ex.header("transfer-encoding") is None:
+            # no body (RFC 9112 6.3): the server hands over the one empty message at once
+            message = await ex.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            if not message.get("more_body", False):
+                ex.body = message.get("body", b"")
+                return
+            first = message.get("body", b"")  # a server that frames otherwise: read on
+        else:
+            first = b""
+        ex.body = await read_body(ex.receive, self.max_body_bytes, self.body_timeouts, first)
 
     # 6. Authorization: SigV4, Lambda authorizer, resource policy --------------------------------
 
@@ -332,11 +343,15 @@ class BodyTimeouts:
     whole_s: float  # longest time for the whole body
 
 
-async def read_body(receive: Receive, limit: int, timeouts: BodyTimeouts) -> bytes:
-    """The caller's whole body; more than `limit` bytes: RequestTooLarge; a body that stops
-    arriving, or trickles in for longer than the whole body may take: BodyTimeout."""
-    chunks: list[bytes] = []
-    size = 0
+async def read_body(
+    receive: Receive, limit: int, timeouts: BodyTimeouts, first: bytes = b""
+) -> bytes:
+    """The caller's whole body (after `first`, a piece already received); more than `limit`
+    bytes: RequestTooLarge; a body that stops arriving, or trickles in for longer than the whole
+    body may take: BodyTimeout."""
+    if len(first) > limit:
+        raise RequestTooLarge(limit)
+    chunks, size = [first], len(first)
     deadline = asyncio.get_running_loop().time() + timeouts.whole_s
     while True:
         try:
