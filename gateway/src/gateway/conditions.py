@@ -87,6 +87,8 @@ def substitute(text: str, context: ContextValues) -> list[tuple[bool, str]] | No
     Pieces that come from a variable are literal (their `*` and `?` are not wildcards). Returns
     None when a variable has no value in the request and no default.
     """
+    if "${" not in text:
+        return [(False, text)]  # nearly every pattern: nothing to resolve
     parts: list[tuple[bool, str]] = []
     position = 0
     for match in _VARIABLE.finditer(text):

@@ -332,16 +332,24 @@ def evaluate(policy: Policy, ctx: RequestContext, *, require_principal: bool = T
     return outcome(policy, ctx, require_principal=require_principal).decision
 
 
-def outcome(policy: Policy, ctx: RequestContext, *, require_principal: bool = True) -> Outcome:
+def outcome(
+    policy: Policy,
+    ctx: RequestContext,
+    *,
+    require_principal: bool = True,
+    context: ContextValues | None = None,
+) -> Outcome:
     """One policy: EXPLICIT_DENY if a Deny statement applies, else ALLOW if an Allow statement
     applies, else IMPLICIT_DENY; with the statements that applied.
 
     require_principal=True (resource policies): a statement without Principal/NotPrincipal never
     applies. False (identity policies): such a statement applies to the caller it is attached to.
     Leftover `execute-api:/` shorthand resolves against the API named in ctx.resource (a resource
-    policy only ever governs its own API, so this equals expanding it on save).
+    policy only ever governs its own API, so this equals expanding it on save). `context`:
+    `request_values(ctx)`, when the caller has it already.
     """
-    context = request_values(ctx)
+    if context is None:
+        context = request_values(ctx)
     variables = policy.version == "2012-10-17"
     # A variable of the caller's identity that the request lacks (aws:username of a role, any of
     # them for an anonymous caller) switches its statement off, Allow or Deny. Any other variable
@@ -582,11 +590,14 @@ def authorization(
     Developer Guide, "How API Gateway resource policies affect authorization workflow", tables A
     and B.
     """
-    rp = outcome(resource_policy, ctx) if resource_policy else None
+    context = request_values(ctx)
+    rp = outcome(resource_policy, ctx, context=context) if resource_policy else None
     resource = rp.decision if rp else Decision.IMPLICIT_DENY
     if not iam_auth:
         return Authorization(resource, _rule(resource), rp, ())
-    identities = tuple(outcome(p, ctx, require_principal=False) for p in identity_policies)
+    identities = tuple(
+        outcome(p, ctx, require_principal=False, context=context) for p in identity_policies
+    )
     identity = _combine([o.decision for o in identities])
     if Decision.EXPLICIT_DENY in (resource, identity):
         return Authorization(Decision.EXPLICIT_DENY, Rule.EXPLICIT_DENY, rp, identities)
