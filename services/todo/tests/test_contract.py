@@ -37,6 +37,13 @@ def test_post_answers_201_with_the_item(client: FlaskClient, how: str) -> None:
     assert client.get(f"/todo/{body['id']}").get_json() == body
 
 
+def test_location_is_under_the_script_root(client: FlaskClient) -> None:
+    """Mounted under a prefix (SCRIPT_NAME), the Location is the item's URL under it too."""
+    response = client.post("/todo", data={"data": "x"}, base_url="http://localhost/prod")
+    assert response.status_code == 201
+    assert response.headers["Location"] == f"/prod/todo/{response.get_json()['id']}"
+
+
 def test_post_json_with_charset_and_extra_fields(client: FlaskClient) -> None:
     response = client.post(
         "/todo",

@@ -1,39 +1,24 @@
-"""ToDo provider (SPEC section 3): `create_app` is the Flask app factory gunicorn serves."""
+"""ToDo provider (SPEC section 3): `create_app` is the Flask app factory gunicorn serves.
 
-import os
-from collections.abc import Mapping
-from typing import Any
+Importing the package imports no Flask: `python -m todo` only execs gunicorn, and the gunicorn
+master's start-up check needs only the settings and the store. `create_app` is looked up lazily,
+from `todo.app`.
+"""
 
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
-from todo.access_log import AccessLogMiddleware, configure_access_logger
-from todo.api import bp
-from todo.config import ConfigError, load_config
-from todo.errors import register_error_handlers
-from todo.storage import StorageError, create_store
+from todo.config import ConfigError
+from todo.storage import StorageError
+
+if TYPE_CHECKING:
+    from todo.app import create_app
 
 __all__ = ["ConfigError", "StorageError", "create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """The app, configured from the environment, or from the defaults plus `test_config` alone.
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from todo.app import create_app
 
-    Raises ConfigError for a setting it cannot start with (an unknown TODO_STORAGE, ...), and
-    StorageError when the store cannot be opened.
-    """
-    app = Flask(__name__, static_folder=None)
-    if test_config is None:
-        app.config.from_mapping(load_config(os.environ))
-    else:
-        app.config.from_mapping(load_config({}, overrides=test_config))
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # {"id": ..., "data": ...} as documented
-    # "/todo//x" is another path (404), not a redirect to "/todo/x".
-    app.url_map.merge_slashes = False
-
-    app.extensions["todo_store"] = create_store(app.config)
-    register_error_handlers(app)
-    app.register_blueprint(bp)
-
-    configure_access_logger(app.config["LOG_LEVEL"])
-    app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
-    return app
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

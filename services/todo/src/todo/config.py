@@ -9,7 +9,9 @@ DEFAULTS: dict[str, Any] = {
     "TODO_STORAGE": "sqlite",
     # SQLite file, relative to the working directory unless absolute (the image: /data/todo.db).
     "TODO_DB_PATH": "data/todo.db",
-    # How long a write waits for another worker's write lock before giving up.
+    # SQLite: how long a statement waits for SQLite's own lock before giving up. The workers queue
+    # for the lock file beside the database instead (storage/write_lock.py), so only a process
+    # that does not queue (the sqlite3 shell) makes one wait.
     "TODO_BUSY_TIMEOUT_MS": 5000,
     # SQLite: /health fails when less is free on the database's file system, before writes do.
     "TODO_MIN_FREE_BYTES": 1024 * 1024,

@@ -12,7 +12,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 20
-keepalive = 5  # idle keep-alive from the gateway / NLB
+# Sync workers close every connection after its response (`Connection: close`) and ignore this;
+# it applies if the worker class ever changes to one that keeps connections (gthread).
+keepalive = 5
+# Connections waiting for a worker: gunicorn's default, far above the 32-64 in-flight requests
+# the gateway and the bench send.
+backlog = 2048
 
 # The app writes its own JSON access line per request; gunicorn's errors and lifecycle go to stderr.
 accesslog = None
@@ -36,6 +41,9 @@ def on_starting(server: Any) -> None:
     A bad setting, a read-only database or a DynamoDB table that is not there then stops gunicorn
     with one clear message instead of failing every worker (or every POST).
     """
+    # todo.app (Flask and the app's modules) is imported once, here: every worker forked from
+    # this process has it already (no import per worker at boot, and its pages are shared).
+    import todo.app  # noqa: F401
     from todo.config import ConfigError, load_config
     from todo.storage import StorageError, create_store
 
