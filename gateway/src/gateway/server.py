@@ -111,7 +111,14 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._budget = HeadBudget()
-        self._head_timer = self.loop.call_later(self.head_timeout_s, self._refuse, head_timed_out())
+        self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def _head_timed_out(self) -> None:
+        if self.cycle is not None and not self.cycle.response_complete:
+            # pipelined behind an answer still going out (a long stream): wait for that first
+            self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+            return
+        self._refuse(head_timed_out())
 
     def on_url(self, url: bytes) -> None:
         if self._budget is not None:
@@ -165,6 +172,11 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         """Answer as the front end does and close: nothing of this head reaches the app."""
         self._head_done()
         if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # a pipelined head while the answer before it is still going out: an answer of our
+            # own now would land inside that one; the connection ends instead
+            self.transport.close()
             return
         request_id = str(uuid.uuid4())
         body = refused.message.encode()
