@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
 from private_apis_deploy.frontdoor import FrontdoorLink, frontdoor_api
+from private_apis_deploy.functions import function_logs
 from private_apis_deploy.images import function_image
 from private_apis_deploy.network import PRIVATE, private_vpc
 from private_apis_deploy.settings import Settings
@@ -120,14 +120,7 @@ class ConsumerStack(AccountStack):
                 applies_to=[f"Resource::{resource}" for resource in _resources(document)],
             )
 
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{FUNCTION_NAME}",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_group.grant_write(role)
+        log_group = function_logs(self, FUNCTION_NAME, role)
         role.add_to_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
         suppress(
             role,

@@ -30,6 +30,12 @@ def _role_and_logs(scope: Construct, name: str, what: str) -> tuple[iam.Role, lo
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=f"the {name} function: {what}",
     )
+    return role, function_logs(scope, name, role)
+
+
+def function_logs(scope: Construct, name: str, role: iam.IRole) -> logs.LogGroup:
+    """The log group Lambda writes function `name`'s logs to (a month of them), writable by
+    `role`."""
     log_group = logs.LogGroup(
         scope,
         "Logs",
@@ -38,7 +44,7 @@ def _role_and_logs(scope: Construct, name: str, what: str) -> tuple[iam.Role, lo
         removal_policy=RemovalPolicy.DESTROY,
     )
     log_group.grant_write(role)
-    return role, log_group
+    return log_group
 
 
 class ImageFunction(Construct):
