@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
 from private_apis_deploy.fargate import USER, fargate_task
 from private_apis_deploy.images import container_image
 from private_apis_deploy.network import IMAGE_PULL_ENDPOINTS, PRIVATE, S3_GATEWAY, private_vpc
-from private_apis_deploy.provider import PORT, ProviderEndpoint, health_check
+from private_apis_deploy.provider import PORT, ProviderEndpoint
 from private_apis_deploy.settings import Settings
 
 # The image's own user (services/dog-names/Dockerfile): stated again so that the task can never
@@ -90,13 +89,5 @@ class DogNamesStack(AccountStack):
         )
 
         provider = ProviderEndpoint(self, vpc, "Dog Names")
-        provider.listener.add_targets(
-            "Tasks",
-            port=PORT,
-            protocol=elbv2.Protocol.TCP,
-            targets=[service],
-            health_check=health_check(),
-            deregistration_delay=Duration.seconds(30),
-        )
-        provider.allow_targets(service)
+        provider.serve("Tasks", service)
         self.output("VpcId", vpc.vpc_id, "the Dog Names VPC")

@@ -4,7 +4,9 @@ service that only the gateway account may connect to (the PrivateLink post's pro
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -73,9 +75,20 @@ class ProviderEndpoint(Construct):
         )
         stack.output("NlbDnsName", self.load_balancer.load_balancer_dns_name, f"{name}'s NLB")
 
-    def allow_targets(self, targets: ec2.IConnectable) -> None:
-        """Traffic and health checks from the NLB to the targets' port (the ingress rule on the
-        targets' group and the egress rule on the NLB's)."""
+    def serve(
+        self, target_id: str, targets: ecs.FargateService | autoscaling.AutoScalingGroup
+    ) -> None:
+        """The provider's targets behind the listener, health-checked on /health, and traffic
+        and health checks from the NLB to their port (the ingress rule on the targets' group and
+        the egress rule on the NLB's)."""
+        self.listener.add_targets(
+            target_id,
+            port=PORT,
+            protocol=elbv2.Protocol.TCP,
+            targets=[targets],
+            health_check=health_check(),
+            deregistration_delay=Duration.seconds(30),
+        )
         targets.connections.allow_from(self.security_group, ec2.Port.tcp(PORT), "from the NLB")
 
 

@@ -8,7 +8,6 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -17,7 +16,7 @@ from todo.storage.dynamodb import TABLE_DEFINITION
 from private_apis_deploy.base import AccountStack, suppress
 from private_apis_deploy.images import instance_image, registry_host
 from private_apis_deploy.network import IMAGE_PULL_ENDPOINTS, PRIVATE, S3_GATEWAY, private_vpc
-from private_apis_deploy.provider import PORT, ProviderEndpoint, health_check
+from private_apis_deploy.provider import ProviderEndpoint
 from private_apis_deploy.settings import Settings
 
 # What the service calls (services/todo/README.md, "DynamoDB"): a transaction needs the actions
@@ -150,15 +149,7 @@ class TodoStack(AccountStack):
         )
 
         provider = ProviderEndpoint(self, vpc, "ToDo")
-        provider.listener.add_targets(
-            "Instances",
-            port=PORT,
-            protocol=elbv2.Protocol.TCP,
-            targets=[group],
-            health_check=health_check(),
-            deregistration_delay=Duration.seconds(30),
-        )
-        provider.allow_targets(group)
+        provider.serve("Instances", group)
 
         self.output("TableName", table.ref, "the ToDo table (retained by cdk destroy)")
         self.output("VpcId", vpc.vpc_id, "the ToDo VPC")
