@@ -52,6 +52,12 @@ CONTEXT: dict[str, Any] = {
     "tokenAuthorizerArn": (
         f"arn:aws:lambda:eu-west-1:{ACCOUNTS['gateway']}:function:token-authorizer"
     ),
+    "authorizerTokenSecretArn": (
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNTS['gateway']}:secret:AuthorizerToken-Xy12Ab"
+    ),
+    "authorizerTokenKeyArn": (
+        f"arn:aws:kms:eu-west-1:{ACCOUNTS['gateway']}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    ),
 }
 REGION = CONTEXT["region"]
 

@@ -31,7 +31,7 @@ from deploy_harness import (
 )
 from gateway.apis import Api, build_api
 from gateway.policy import Decision, RequestContext, evaluate, parse_policy
-from private_apis_deploy.settings import ENDPOINT_SERVICES, STACKS
+from private_apis_deploy.settings import CROSS_ACCOUNT_INPUTS, STACKS
 from private_apis_deploy.values import NamedValue, load_document, load_table
 
 from gateway.config import ApiConfig, ApiKind, EndpointType, VpcLink
@@ -316,7 +316,7 @@ def _json(template: dict[str, Any]) -> str:
 
 def test_every_output_the_table_and_the_settings_name_exists(templates: dict[str, Any]) -> None:
     named = [value.output for value in TABLE.values.values() if value.output]
-    named += [output for _, output, _ in ENDPOINT_SERVICES.values()]
+    named += [output for _, output, _ in CROSS_ACCOUNT_INPUTS.values()]
     by_name = {name: key for key, name in STACKS.items()}
     for output in named:
         stack, key = output.split(".")

@@ -196,19 +196,27 @@ def test_the_front_doors_nlb_targets_its_endpoints_addresses(templates: dict[str
     assert template["Outputs"]["WidgetsVpcLinkId"]["Value"] == {"Ref": link}
 
 
-def test_only_the_front_doors_nlb_reaches_its_endpoint(templates: dict[str, Any]) -> None:
+def test_only_the_front_doors_nlb_and_the_widgets_consumer_reach_its_endpoint(
+    templates: dict[str, Any],
+) -> None:
     template = templates["consumer"]
     endpoint = template["Outputs"]["FrontdoorVpceId"]["Value"]["Ref"]
     (endpoint_group,) = template["Resources"][endpoint]["Properties"]["SecurityGroupIds"]
     _, load_balancer = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
     (nlb_group,) = load_balancer["Properties"]["SecurityGroups"]
+    (function_group,) = [
+        f["Properties"]["VpcConfig"]["SecurityGroupIds"][0]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "widgets-consumer"
+    ]
     ingress = [
         rule["Properties"]
         for rule in resources(template, "AWS::EC2::SecurityGroupIngress").values()
         if rule["Properties"]["GroupId"] == endpoint_group
     ]
     assert [(r["SourceSecurityGroupId"], r["FromPort"], r["ToPort"]) for r in ingress] == [
-        (nlb_group, 443, 443)
+        (nlb_group, 443, 443),
+        (function_group, 443, 443),
     ]
     group = template["Resources"][endpoint_group["Fn::GetAtt"][0]]["Properties"]
     assert "SecurityGroupIngress" not in group

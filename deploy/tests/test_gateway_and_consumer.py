@@ -134,18 +134,25 @@ def test_the_consumer_vpc_has_two_execute_api_endpoints_one_with_private_dns(
     templates: dict[str, Any],
 ) -> None:
     """The consumer Lambda's (the VPC's private DNS for execute-api, partner's policy) and the
-    front door's (no DNS: its NLB targets it by address; widgets's policy)."""
+    front door's (no DNS: its NLB targets it by address; widgets's policy); besides them only
+    Secrets Manager's, for the widgets consumer's token (the VPC has no route out)."""
     template = templates["consumer"]
     endpoints = resources(template, "AWS::EC2::VPCEndpoint")
-    assert {e["Properties"]["ServiceName"] for e in endpoints.values()} == {EXECUTE_API}
+    by_service: dict[str, list[Any]] = {}
+    for endpoint in endpoints.values():
+        by_service.setdefault(endpoint["Properties"]["ServiceName"], []).append(endpoint)
+    secrets = f"com.amazonaws.{REGION}.secretsmanager"
+    assert sorted(by_service) == sorted([EXECUTE_API, secrets])
     outputs = template["Outputs"]
     by_output = {
         key: endpoints[outputs[key]["Value"]["Ref"]]["Properties"]
         for key in ("ExecuteApiEndpointId", "FrontdoorVpceId")
     }
-    assert len(endpoints) == 2
+    assert len(by_service[EXECUTE_API]) == 2
     assert by_output["ExecuteApiEndpointId"]["PrivateDnsEnabled"] is True
     assert by_output["FrontdoorVpceId"]["PrivateDnsEnabled"] is False
+    [secrets_endpoint] = by_service[secrets]
+    assert secrets_endpoint["Properties"]["PrivateDnsEnabled"] is True
 
 
 def test_the_consumer_lambda_is_the_pushed_image_in_the_vpc(templates: dict[str, Any]) -> None:
@@ -206,10 +213,13 @@ def test_the_consumers_first_deploy_is_its_network_and_role(tmp_path: Any) -> No
     functions = resources(first.templates["consumer"], "AWS::Lambda::Function")
     assert [logical for logical in functions if "FunctionName" in functions[logical]] == []
     assert len(functions) == 1
-    template.resource_count_is("AWS::EC2::VPCEndpoint", 2)  # the consumer's, the front door's
+    # the consumer's, the front door's, Secrets Manager's
+    template.resource_count_is("AWS::EC2::VPCEndpoint", 3)
     template.resource_count_is("AWS::ApiGateway::VpcLink", 1)  # the front door's, for later
     template.resource_count_is("AWS::ApiGateway::RestApi", 0)
     template.has_resource_properties("AWS::IAM::Role", {"RoleName": "consumer-lambda"})
+    # the gateway stack's secret and key policies name it, so it comes first
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": "widgets-consumer"})
     # the flow log's and the custom resource's, none on the role
     template.resource_count_is("AWS::IAM::Policy", 2)
     # no placeholder warning: the gateway stack's outputs are not needed yet
@@ -241,7 +251,17 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
                 "todoEndpointService",
             },
         ),
-        ("consumer", {"gatewayAccount", "partnerApiId", "widgetsApiId", "tokenAuthorizerArn"}),
+        (
+            "consumer",
+            {
+                "gatewayAccount",
+                "partnerApiId",
+                "widgetsApiId",
+                "tokenAuthorizerArn",
+                "authorizerTokenSecretArn",
+                "authorizerTokenKeyArn",
+            },
+        ),
     ],
 )
 def test_a_stack_still_on_a_local_value_warns(bare: Synth, key: str, placeholders: Any) -> None:

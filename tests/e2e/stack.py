@@ -5,12 +5,13 @@ The suite treats the stack as a black box: it knows the published URLs on 127.0.
 probe from inside the stack's networks and run the stack's own one-shot `certs` tool. The stack
 must already be up and healthy; a stack that is not there fails the session (never skips it).
 
-Environment: PUBLIC_API_PORT, FRONTDOOR_PORT, MTLS_PORT, LAMBDA_PORT (as for compose),
-E2E_CERTS_DIR, E2E_SECRETS_DIR.
+Environment: PUBLIC_API_PORT, FRONTDOOR_PORT, MTLS_PORT, LAMBDA_PORT, WIDGETS_CONSUMER_PORT (as
+for compose), E2E_CERTS_DIR, E2E_SECRETS_DIR.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import ssl
@@ -37,10 +38,17 @@ MTLS_API = f"https://{MTLS_HOST}:{MTLS_PORT}"
 LAMBDA_PORT = int(os.environ.get("LAMBDA_PORT", "9000"))
 LAMBDA_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 LAMBDA_URL = f"http://127.0.0.1:{LAMBDA_PORT}{LAMBDA_INVOKE_PATH}"
+WIDGETS_CONSUMER_PORT = int(os.environ.get("WIDGETS_CONSUMER_PORT", "9002"))
+WIDGETS_CONSUMER_URL = f"http://127.0.0.1:{WIDGETS_CONSUMER_PORT}{LAMBDA_INVOKE_PATH}"
 
 REGION = "us-east-1"
 MTLS_API_ID = "mtlsapi001"
 PARTNER_API_ID = "partnerap1"
+# The widgets API (the front door's producer) and the front-door VPC's endpoint it admits.
+WIDGETS_API_ID = "widgetsap1"
+WIDGET = {"id": "1", "value": "4.99"}
+FRONTDOOR_VPCE = "vpce-0fd44444444444444"
+FRONTDOOR_VPC_SUBNET = ipaddress.ip_network(os.environ.get("FRONTDOOR_VPC_SUBNET", "10.214.5.0/24"))
 # Inside the stack the gateway is reached through each VPC's endpoint alias.
 CONSUMER_VPCE_URL = "http://vpce-consumer:8080"
 
@@ -99,6 +107,25 @@ def container_id(service: str) -> str:
     ids = compose("ps", "-q", service).stdout.split()
     assert len(ids) == 1, f"expected one running {service} container, got {ids}"
     return ids[0]
+
+
+def inspect(service: str, template: str) -> str:
+    """`docker inspect --format <template>` of the service's one running container."""
+    command = ["docker", "inspect", "--format", template, container_id(service)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+    return out.stdout.strip()
+
+
+def container_ip(service: str, network_suffix: str) -> str:
+    """The address of the service's container on the network whose name ends with the suffix."""
+    networks = json.loads(inspect(service, "{{json .NetworkSettings.Networks}}"))
+    [ip] = [n["IPAddress"] for name, n in networks.items() if name.endswith(network_suffix)]
+    assert ip, networks
+    return str(ip)
+
+
+def started_at(service: str) -> str:
+    return inspect(service, "{{.State.StartedAt}}")
 
 
 def health(service: str) -> str:

@@ -4,12 +4,11 @@ and the partner API wants a signature (SPEC 2, SPEC 9)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
 
-from .stack import CONSUMER_VPCE_URL, MTLS_API_ID, PARTNER_API_ID, compose, container_id
+from .stack import CONSUMER_VPCE_URL, MTLS_API_ID, PARTNER_API_ID, compose, container_ip
 
 pytestmark = pytest.mark.e2e
 
@@ -48,14 +47,7 @@ print(json.dumps(out))
 
 def provider_address(service: str, network_suffix: str) -> str:
     """ip:8080 of the provider's container on its own (internal) network."""
-    command = ["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}"]
-    out = subprocess.run(
-        [*command, container_id(service)], capture_output=True, text=True, timeout=30, check=True
-    ).stdout
-    networks = json.loads(out)
-    [ip] = [n["IPAddress"] for name, n in networks.items() if name.endswith(network_suffix)]
-    assert ip, networks
-    return f"{ip}:8080"
+    return f"{container_ip(service, network_suffix)}:8080"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,23 +25,23 @@ import pytest
 from .stack import (
     CONSUMER_VPCE_URL,
     FRONTDOOR_API,
+    FRONTDOOR_VPC_SUBNET,
+    FRONTDOOR_VPCE,
     PUBLIC_API,
     STACK_TIMEOUT_S,
     TOKEN_SECRET,
+    WIDGET,
+    WIDGETS_API_ID,
     GatewayLog,
     compose,
-    container_id,
     start_service,
+    started_at,
     wait_until,
 )
 
 pytestmark = pytest.mark.e2e
 
-WIDGET = {"id": "1", "value": "4.99"}
-WIDGETS_API_ID = "widgetsap1"
 WIDGETS_HOST = f"{WIDGETS_API_ID}.execute-api.us-east-1.amazonaws.com"
-FRONTDOOR_VPCE = "vpce-0fd44444444444444"
-FRONTDOOR_VPC_SUBNET = ipaddress.ip_network(os.environ.get("FRONTDOOR_VPC_SUBNET", "10.214.5.0/24"))
 UNAUTHORIZED = (401, b'{"message":"Unauthorized"}')
 FORBIDDEN = (403, b'{"message":"Forbidden"}')
 POLICY_DENY = {
@@ -223,17 +222,6 @@ def test_the_widgets_function_stopped_fails_fast_and_recovers(
 
 
 # --- the shared secret rotated while the stack runs --------------------------------------------
-
-
-def started_at(service: str) -> str:
-    out = subprocess.run(
-        ["docker", "inspect", "--format", "{{.State.StartedAt}}", container_id(service)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return out.stdout.strip()
 
 
 def test_a_rotated_secret_refuses_the_old_token_at_once_without_a_restart(

@@ -1,32 +1,34 @@
 """Account 444444444444: the consumer VPC with its execute-api endpoint, and the consumer Lambda
-(services/consumer-lambda) in it, calling the partner API with its role's SigV4 credentials; and
-the front door (frontdoor.py) in the same VPC, with an execute-api endpoint of its own.
+(services/consumer-lambda) in it, calling the partner API with its role's SigV4 credentials; the
+front door (frontdoor.py) in the same VPC, with an execute-api endpoint of its own; and the
+widgets consumer function (widgets_consumer.py), calling the widgets API through that endpoint.
 
 Deployed twice the first time (deploy/README.md): the partner and widgets APIs' resource
 policies name this VPC's endpoints, and the function and the front door need the gateway
 stack's outputs (the partner API's id; the widgets API's id and the authorizer's ARN), so the
-first deploy (`-c consumerFunction=false`) makes the VPC, both endpoints, the front door's NLB
-and VPC link and the role, the gateway stack comes next, and the second deploy adds the
-function with its identity policy and the front door API.
+first deploy (`-c consumerFunction=false`) makes the VPC, its endpoints, the front door's NLB
+and VPC link and both functions' roles (the gateway stack's policies name them), the gateway
+stack comes next, and the second deploy adds the functions with their identity policies and the
+front door API.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Annotations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from private_apis_deploy.base import AccountStack, suppress
 from private_apis_deploy.frontdoor import FrontdoorLink, frontdoor_api
-from private_apis_deploy.functions import function_logs
+from private_apis_deploy.functions import vpc_function
 from private_apis_deploy.images import function_image
-from private_apis_deploy.network import PRIVATE, private_vpc
+from private_apis_deploy.network import private_vpc
 from private_apis_deploy.settings import Settings
 from private_apis_deploy.values import identity_policies, load_table
+from private_apis_deploy.widgets_consumer import WidgetsConsumer, widgets_consumer_role
 
 # The role partner's resource policy names, and the function Lambda names its session after
 # (the caller is arn:aws:sts::<account>:assumed-role/consumer-lambda/consumer-lambda, as locally).
@@ -55,7 +57,11 @@ class ConsumerStack(AccountStack):
         network = private_vpc(
             self,
             "10.214.0.0/16",
-            interface_endpoints=(("ExecuteApi", ec2.InterfaceVpcEndpointAwsService.APIGATEWAY),),
+            interface_endpoints=(
+                ("ExecuteApi", ec2.InterfaceVpcEndpointAwsService.APIGATEWAY),
+                # the widgets consumer's token, from the gateway account's secret
+                ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+            ),
         )
         vpc, endpoint = network.vpc, network.endpoints["ExecuteApi"]
         role = iam.Role(
@@ -66,9 +72,15 @@ class ConsumerStack(AccountStack):
             description="the consumer Lambda: GET on the partner API, as in the local gateway",
         )
         frontdoor = FrontdoorLink(self, vpc=vpc, zones=len(self.availability_zones))
+        widgets_role = widgets_consumer_role(self)
         self.output("ExecuteApiEndpointId", endpoint.vpc_endpoint_id, "-c consumerVpceId=<this>")
         self.output("VpcId", vpc.vpc_id, "the consumer VPC (and the front door's)")
         self.output("RoleArn", role.role_arn, "the role partner's resource policy names")
+        self.output(
+            "WidgetsConsumerRoleArn",
+            widgets_role.role_arn,
+            "the role the authorizer's secret and its key name (the gateway stack)",
+        )
         self.output(
             "FrontdoorVpceId",
             frontdoor.endpoint.vpc_endpoint_id,
@@ -120,15 +132,8 @@ class ConsumerStack(AccountStack):
                 applies_to=[f"Resource::{resource}" for resource in _resources(document)],
             )
 
-        log_group = function_logs(self, FUNCTION_NAME, role)
-        role.add_to_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
-        suppress(
-            role,
-            "AwsSolutions-IAM5",
-            "the EC2 network-interface actions Lambda performs to place a function in a VPC take"
-            " no resource-level restriction (AWSLambdaVPCAccessExecutionRole grants them on *)",
-            applies_to=["Resource::*"],
-        )
+        for function_role in (role, widgets_role):
+            _allow_vpc_access(function_role)
 
         # Out to the execute-api endpoint only.
         security_group = ec2.SecurityGroup(
@@ -140,19 +145,13 @@ class ConsumerStack(AccountStack):
         )
         endpoint.connections.allow_from(security_group, ec2.Port.tcp(443), "the consumer Lambda")
 
-        function = lambda_.DockerImageFunction(
+        function = vpc_function(
             self,
-            "Function",
-            function_name=FUNCTION_NAME,
+            name=FUNCTION_NAME,
             code=function_image(self, "consumer-lambda"),
-            architecture=lambda_.Architecture.X86_64,
             role=role,
             vpc=vpc,
-            vpc_subnets=PRIVATE,
-            security_groups=[security_group],
-            memory_size=256,
-            timeout=Duration.seconds(30),
-            log_group=log_group,
+            security_group=security_group,
             environment={
                 # The API by its own name: the endpoint's private DNS resolves it in this VPC.
                 "PARTNER_API_URL": f"https://{api_id}.execute-api.{self.region}.{self.url_suffix}/prod",
@@ -160,6 +159,30 @@ class ConsumerStack(AccountStack):
             },
         )
         self.output("FunctionName", function.function_name, "aws lambda invoke --function-name")
+
+        widgets_consumer = WidgetsConsumer(
+            self,
+            vpc=vpc,
+            role=widgets_role,
+            frontdoor=frontdoor,
+            secrets_endpoint=network.endpoints["SecretsManager"],
+        )
+        self.output(
+            "WidgetsConsumerFunctionName",
+            widgets_consumer.function.function_name,
+            "aws lambda invoke --function-name <this>: the widget, with the token",
+        )
+
+
+def _allow_vpc_access(role: iam.Role) -> None:
+    role.add_to_policy(iam.PolicyStatement(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
+    suppress(
+        role,
+        "AwsSolutions-IAM5",
+        "the EC2 network-interface actions Lambda performs to place a function in a VPC take"
+        " no resource-level restriction (AWSLambdaVPCAccessExecutionRole grants them on *)",
+        applies_to=["Resource::*"],
+    )
 
 
 def _resources(document: dict[str, Any]) -> list[str]:

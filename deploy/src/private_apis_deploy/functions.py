@@ -3,7 +3,8 @@ own log group (kept for a month), and nothing else until granted.
 
 They run outside the VPC: the widgets function needs nothing, the authorizer and the rotation
 function only Secrets Manager's regional endpoint, and API Gateway invokes them by ARN. (The
-consumer Lambda is in its VPC because it calls a private API through the VPC's endpoint.)
+consumer account's functions are in its VPC because they call private APIs through the VPC's
+endpoints: `vpc_function`.)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,6 +21,7 @@ from constructs import Construct
 
 from private_apis_deploy.base import AccountStack
 from private_apis_deploy.images import function_image
+from private_apis_deploy.network import PRIVATE
 
 TOKEN_ROTATION_CODE = Path(__file__).resolve().parent / "token_rotation"
 
@@ -107,3 +110,34 @@ class TokenRotationFunction(Construct):
             log_group=log_group,
             environment=dict(environment),
         )
+
+
+def vpc_function(
+    scope: Construct,
+    *,
+    name: str,
+    code: lambda_.DockerImageCode,
+    role: iam.IRole,
+    vpc: ec2.IVpc,
+    security_group: ec2.ISecurityGroup,
+    environment: Mapping[str, str],
+    description: str | None = None,
+) -> lambda_.DockerImageFunction:
+    """A consumer account's function `Function`: an image in the VPC's private subnets behind
+    `security_group`, logging to its own group (`function_logs`)."""
+    return lambda_.DockerImageFunction(
+        scope,
+        "Function",
+        function_name=name,
+        description=description,
+        code=code,
+        architecture=lambda_.Architecture.X86_64,
+        role=role,
+        vpc=vpc,
+        vpc_subnets=PRIVATE,
+        security_groups=[security_group],
+        memory_size=256,
+        timeout=Duration.seconds(30),
+        log_group=function_logs(scope, name, role),
+        environment=dict(environment),
+    )

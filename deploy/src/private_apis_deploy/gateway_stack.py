@@ -130,7 +130,12 @@ class GatewayStack(AccountStack):
             ),
             "AuthorizerTokenSecretArn": (
                 widgets.secret.secret_arn,
-                "the front door's token: aws secretsmanager get-secret-value --secret-id <this>",
+                "the front door's token (get-secret-value --secret-id <this>);"
+                " -c authorizerTokenSecretArn=<this> for the consumer",
+            ),
+            "AuthorizerTokenKeyArn": (
+                widgets.key.key_arn,
+                "-c authorizerTokenKeyArn=<this> for the consumer (the widgets function's token)",
             ),
         }
         for key, (value, description) in outputs.items():

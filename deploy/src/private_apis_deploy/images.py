@@ -10,6 +10,8 @@ during `cdk deploy` instead (Docker needed there; synth only copies the folders)
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -27,9 +29,12 @@ def _image(name: str) -> Image:
 
 
 def _repository(stack: AccountStack, name: str) -> ecr.IRepository:
-    return ecr.Repository.from_repository_name(
-        stack, f"{_image(name).repository}-repo".replace("/", "-"), _image(name).repository
-    )
+    """The image's repository, one reference per stack however many functions run the image."""
+    id = f"{_image(name).repository}-repo".replace("/", "-")
+    found = stack.node.try_find_child(id)
+    if found is not None:
+        return cast(ecr.IRepository, found)
+    return ecr.Repository.from_repository_name(stack, id, _image(name).repository)
 
 
 def _asset(stack: AccountStack, name: str) -> ecr_assets.DockerImageAsset:
@@ -55,7 +60,12 @@ def container_image(stack: AccountStack, name: str) -> ecs.ContainerImage:
     )
 
 
-def function_image(stack: AccountStack, name: str) -> lambda_.DockerImageCode:
+def function_image(
+    stack: AccountStack, name: str, cmd: Sequence[str] | None = None
+) -> lambda_.DockerImageCode:
+    """A function's image; `cmd` overrides the image's CMD (its handler), as Lambda's
+    ImageConfig does, for a second handler in the same image."""
+    command = list(cmd) if cmd else None
     if stack.settings.image_source == "asset":
         image = _image(name)
         context = REPO_ROOT / image.build_context
@@ -63,9 +73,10 @@ def function_image(stack: AccountStack, name: str) -> lambda_.DockerImageCode:
             str(context),
             file=str((REPO_ROOT / image.folder / "Dockerfile").relative_to(context)),
             platform=ecr_assets.Platform.LINUX_AMD64,
+            cmd=command,
         )
     return lambda_.DockerImageCode.from_ecr(
-        _repository(stack, name), tag_or_digest=stack.settings.image_tag
+        _repository(stack, name), tag_or_digest=stack.settings.image_tag, cmd=command
     )
 
 

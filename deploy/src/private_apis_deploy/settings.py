@@ -43,6 +43,21 @@ ENDPOINT_SERVICES = {
         "com.amazonaws.vpce.{region}.vpce-svc-03333333333333333",
     ),
 }
+# The widgets consumer function's token (widgets_consumer.py): the gateway account's secret and the
+# key it is encrypted with, which the function reads across accounts.
+TOKEN_SECRET_INPUTS = {
+    "authorizerTokenSecretArn": (
+        "authorizerTokenSecretArn",
+        "PrivateApisGateway.AuthorizerTokenSecretArn",
+        "arn:aws:secretsmanager:{region}:111111111111:secret:authorizer-token-AbCdEf",
+    ),
+    "authorizerTokenKeyArn": (
+        "authorizerTokenKeyArn",
+        "PrivateApisGateway.AuthorizerTokenKeyArn",
+        "arn:aws:kms:{region}:111111111111:key/00000000-0000-0000-0000-000000000000",
+    ),
+}
+CROSS_ACCOUNT_INPUTS = {**ENDPOINT_SERVICES, **TOKEN_SECRET_INPUTS}
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
@@ -84,7 +99,7 @@ def from_context(
     inputs.update(
         {
             name: (key, output, local.format(region=region))
-            for name, (key, output, local) in ENDPOINT_SERVICES.items()
+            for name, (key, output, local) in CROSS_ACCOUNT_INPUTS.items()
         }
     )
     deployed: dict[str, tuple[str, str]] = {}

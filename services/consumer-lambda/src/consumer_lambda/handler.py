@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from consumer_lambda.logs import log_call
-from consumer_lambda.partner import METHODS, PartnerRequest, PartnerResponse, call_partner
+from consumer_lambda.partner import METHODS, ApiResponse, PartnerRequest, call_partner
 from consumer_lambda.settings import ConfigError, Settings
 
 # Reused across warm invocations, so the connection to the VPC endpoint is kept alive.
@@ -83,9 +83,9 @@ def _timeout_for(settings: Settings, context: Any) -> float:
     return max(MIN_TIMEOUT_S, min(settings.timeout_s, left))
 
 
-def _call(settings: Settings, request: PartnerRequest, context: Any) -> PartnerResponse:
+def _call(settings: Settings, request: PartnerRequest, context: Any) -> ApiResponse:
     response = call_partner(SESSION, settings, request, timeout_s=_timeout_for(settings, context))
-    log_call(request, response, getattr(context, "aws_request_id", None))
+    log_call(request.method, request.path, response, getattr(context, "aws_request_id", None))
     return response
 
 

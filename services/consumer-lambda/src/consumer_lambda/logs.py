@@ -1,4 +1,4 @@
-"""One JSON line per partner API call, on stdout (CloudWatch Logs on AWS, the container log here).
+"""One JSON line per API call, on stdout (CloudWatch Logs on AWS, the container log here).
 
 Printed rather than logged: awslambdaric prefixes records of the `logging` module with its own
 text, which would break the one-JSON-object-per-line convention.
@@ -8,20 +8,18 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from consumer_lambda.partner import PartnerRequest, PartnerResponse
+from consumer_lambda.partner import ApiResponse
 
 SERVICE = "consumer-lambda"
 
 
-def log_call(
-    request: PartnerRequest, response: PartnerResponse, aws_request_id: str | None
-) -> None:
+def log_call(method: str, path: str, response: ApiResponse, aws_request_id: str | None) -> None:
     record = {
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "service": SERVICE,
         "aws_request_id": aws_request_id,
-        "method": request.method,
-        "path": request.path,
+        "method": method,
+        "path": path,
         "status": response.status,
         "duration_ms": response.duration_ms,
         "api_request_id": response.api_request_id,

@@ -1,4 +1,5 @@
 """One signed call to the partner API, mapped to `(status, body)`; never raises for I/O errors.
+`send` is the call itself, which the widgets function (widgets.py) makes too.
 
 The body is the API's JSON answer decoded (an object, a list, ...), its text when it is not JSON,
 or None when it is empty. Network failures become API Gateway-like answers:
@@ -29,7 +30,7 @@ class PartnerRequest:
 
 
 @dataclass(frozen=True)
-class PartnerResponse:
+class ApiResponse:
     status: int
     body: Any
     duration_ms: float
@@ -77,20 +78,18 @@ def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
-def call_partner(
+def send(
     session: requests.Session,
-    settings: Settings,
-    request: PartnerRequest,
+    method: str,
+    url: str,
     *,
-    timeout_s: float | None = None,
-    clock: Clock = utc_now,
-) -> PartnerResponse:
-    timeout = settings.timeout_s if timeout_s is None else timeout_s
-    url = settings.api_url + request.path
-    headers = {"Accept": "application/json", **request.headers}
-    if settings.api_id:
-        headers[API_ID_HEADER] = settings.api_id
-    data = _encode_body(request.body, headers)
+    api: str,
+    headers: dict[str, str],
+    timeout: float,
+    **kwargs: Any,
+) -> ApiResponse:
+    """One call to a private API (`api` names it in the messages), its answer decoded; a network
+    failure becomes 502, no answer in time 504. `kwargs` go to `session.request`."""
     started = time.perf_counter()
 
     def elapsed_ms() -> float:
@@ -98,25 +97,43 @@ def call_partner(
 
     try:
         response = session.request(
-            request.method,
-            url,
-            params=request.query or None,
-            headers=headers,
-            data=data,
-            auth=make_auth(settings, clock),
-            timeout=timeout,
-            allow_redirects=False,
+            method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs
         )
     except requests.Timeout:
-        message = f"The partner API did not answer within {timeout:g} s ({request.method} {url})"
-        return PartnerResponse(504, {"message": message}, elapsed_ms(), error=message)
+        message = f"The {api} did not answer within {timeout:g} s ({method} {url})"
+        return ApiResponse(504, {"message": message}, elapsed_ms(), error=message)
     except requests.RequestException as exc:
-        message = f"Could not reach the partner API ({request.method} {url}): {_root_cause(exc)}"
-        return PartnerResponse(502, {"message": message}, elapsed_ms(), error=message)
+        message = f"Could not reach the {api} ({method} {url}): {_root_cause(exc)}"
+        return ApiResponse(502, {"message": message}, elapsed_ms(), error=message)
 
-    return PartnerResponse(
+    return ApiResponse(
         status=response.status_code,
         body=_decode(response),
         duration_ms=elapsed_ms(),
         api_request_id=response.headers.get("x-amzn-RequestId"),
+    )
+
+
+def call_partner(
+    session: requests.Session,
+    settings: Settings,
+    request: PartnerRequest,
+    *,
+    timeout_s: float | None = None,
+    clock: Clock = utc_now,
+) -> ApiResponse:
+    headers = {"Accept": "application/json", **request.headers}
+    if settings.api_id:
+        headers[API_ID_HEADER] = settings.api_id
+    data = _encode_body(request.body, headers)
+    return send(
+        session,
+        request.method,
+        settings.api_url + request.path,
+        api="partner API",
+        headers=headers,
+        timeout=settings.timeout_s if timeout_s is None else timeout_s,
+        params=request.query or None,
+        data=data,
+        auth=make_auth(settings, clock),
     )

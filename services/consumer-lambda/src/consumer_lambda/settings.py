@@ -21,6 +21,17 @@ class ConfigError(ValueError):
     """The environment lacks a setting or holds a bad value."""
 
 
+def positive_seconds(name: str, raw: str | None) -> float:
+    """A timeout setting's value: `DEFAULT_TIMEOUT_S` when unset, else a positive number."""
+    try:
+        seconds = DEFAULT_TIMEOUT_S if raw is None else float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str
@@ -54,13 +65,7 @@ class Settings:
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"PARTNER_API_URL must be an http(s) URL, got {api_url!r}")
 
-        raw_timeout = value("PARTNER_API_TIMEOUT")
-        try:
-            timeout_s = DEFAULT_TIMEOUT_S if raw_timeout is None else float(raw_timeout)
-        except ValueError:
-            timeout_s = -1.0
-        if not timeout_s > 0:
-            raise ConfigError(f"PARTNER_API_TIMEOUT must be a positive number, got {raw_timeout!r}")
+        timeout_s = positive_seconds("PARTNER_API_TIMEOUT", value("PARTNER_API_TIMEOUT"))
 
         return cls(
             api_url=api_url.rstrip("/"),
