@@ -29,7 +29,9 @@ def _is_json(mimetype: str) -> bool:
     )
 
 
-def _json_data(body: bytes) -> Any:
+def json_data(body: bytes) -> Any:
+    """The `data` of a JSON body (None when it has none); BadInput when the body is not an
+    object or its `data` not a string."""
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -92,7 +94,7 @@ def read_data(req: Request, max_length: int) -> str:
         if data is None and "data" in req.files:
             raise BadInput("'data' must be a form field, not a file upload")
     elif _is_json(mimetype):
-        data = _json_data(body)
+        data = json_data(body)
     elif not mimetype and not body:
         data = None  # a bare POST: say what is missing rather than complain about the type
     else:
@@ -101,6 +103,11 @@ def read_data(req: Request, max_length: int) -> str:
             f"Unsupported Content-Type {shown}: send application/x-www-form-urlencoded, "
             "multipart/form-data or application/json"
         )
+    return check_data(data, max_length)
+
+
+def check_data(data: str | None, max_length: int) -> str:
+    """`data` if it can be stored as it is; BadInput says what is wrong with it."""
     if data is None:
         raise BadInput(
             'Missing \'data\': send it as a form field (data=...) or as JSON {"data": "..."}'
