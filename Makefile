@@ -30,7 +30,7 @@ endif
 # How long `up` waits for every container to report healthy (builds come before the wait).
 WAIT_TIMEOUT ?= 180
 
-# The one user who reads the widgets API's shared secret (secrets/authorizer-token, mode 0600):
+# The one user who reads the widgets and mtls APIs' shared secret (secrets/authorizer-token, mode 0600):
 # whoever runs make (the README's curl cats it) and, in compose, the TOKEN authorizer's container.
 # For root the image's own user instead: root reads any file, and the function stays unprivileged.
 AUTHORIZER_USER ?= $(shell if [ "$$(id -u)" = 0 ]; then echo 10001:10001; else echo "$$(id -u):$$(id -g)"; fi)
@@ -132,10 +132,10 @@ down: ## stop the stack (keeps the ToDo volume; `make down DOWN_ARGS=-v` drops i
 logs: ## follow the stack's logs
 	$(COMPOSE) logs -f --tail=100
 
-certs: install ## create the local CA and certificates in ./certs, and the widgets API's shared secret in ./secrets (natively; `make up` does it too)
+certs: install ## create the local CA and certificates in ./certs, and the widgets and mtls APIs' shared secret in ./secrets (natively; `make up` does it too)
 	$(BIN)/python -m certgen --out certs --token-secret $(TOKEN_SECRET) --secret-owner $(AUTHORIZER_USER)
 
-rotate-token: install ## a new shared secret for the widgets API's TOKEN authorizer, for `make up` and `make run` alike: the old token is refused from the next request, no restart
+rotate-token: install ## a new shared secret for the TOKEN authorizer of the widgets and mtls APIs, for `make up` and `make run` alike: the old token is refused from the next request, no restart
 	$(BIN)/python -m certgen --out certs --token-secret $(TOKEN_SECRET) --secret-owner $(AUTHORIZER_USER) --rotate-token
 
 # One stack at a time: started, tested, always torn down (volumes too), its state and logs shown

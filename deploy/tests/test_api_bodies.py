@@ -292,6 +292,24 @@ def test_mtls_policy_names_the_proxys_own_endpoint(templates: dict[str, Any]) ->
     assert statement["Condition"]["StringEquals"]["aws:SourceVpce"] == {"Ref": endpoints.pop()}
 
 
+def test_mtls_and_widgets_share_the_token_authorizer(templates: dict[str, Any]) -> None:
+    """Pattern 2's private API has the widgets API's TOKEN authorizer: the same function (this
+    stack's, not the document's local ARN), on every method."""
+    template, _ = _gateway(templates)
+
+    def authorizer(name: str) -> Any:
+        _, body = _rest_body(template, name)
+        (scheme,) = body["components"]["securitySchemes"].values()
+        return scheme["x-amazon-apigateway-authorizer"]
+
+    mtls, widgets = authorizer("mtls"), authorizer("widgets")
+    assert mtls == widgets
+    assert TABLE["tokenAuthorizerArn"].local not in json.dumps(mtls["authorizerUri"])
+    _, body = _rest_body(template, "mtls")
+    methods = [m for path in body["paths"].values() for m in path.values() if isinstance(m, dict)]
+    assert methods and all(m.get("security") == [{"sharedSecret": []}] for m in methods)
+
+
 def test_a_broken_policy_in_a_copy_fails_the_loaders_not_cfn_lint(tmp_path: Path) -> None:
     """`Effect: Alow` is valid JSON, a valid template and a valid OpenAPI document: cfn-lint and
     CloudFormation take it; the gateway's policy parser (what this test suite runs on every

@@ -148,17 +148,18 @@ def _invokers(template: dict[str, Any], cfn: FakeCloudFormation, name: str) -> s
 
 def test_who_may_invoke_the_functions(templates: dict[str, Any]) -> None:
     template, cfn = _gateway(templates)
-    widgets_api = cfn.output("WidgetsApiId")
+    widgets_api, mtls_api = cfn.output("WidgetsApiId"), cfn.output("MtlsApiId")
     gateway, consumer = ACCOUNTS["gateway"], ACCOUNTS["consumer"]
     api = "apigateway.amazonaws.com"
     # the widgets function: that API's GET /widgets only
     assert _invokers(template, cfn, "widgets") == {
         (api, None, f"arn:aws:execute-api:{REGION}:{gateway}:{widgets_api}/prod/GET/widgets")
     }
-    # the authorizer: as the widgets API's authorizer, and as one of the consumer account's
-    # APIs (the front door, a cross-account authorizer)
+    # the authorizer: as the widgets and mtls APIs' authorizer, and as one of the consumer
+    # account's APIs (the front door, a cross-account authorizer)
     assert _invokers(template, cfn, "token-authorizer") == {
         (api, None, f"arn:aws:execute-api:{REGION}:{gateway}:{widgets_api}/authorizers/*"),
+        (api, None, f"arn:aws:execute-api:{REGION}:{gateway}:{mtls_api}/authorizers/*"),
         (api, consumer, f"arn:aws:execute-api:{REGION}:{consumer}:*/authorizers/*"),
     }
 

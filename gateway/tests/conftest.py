@@ -1,10 +1,12 @@
 """Real servers for the gateway tests: the providers and the gateway as subprocesses (devstack's
-launcher), an echo server in a thread. Everything listens on loopback; readiness is polled, never
+launcher), the mtls API's TOKEN authorizer (services/token-authorizer under lambda_rie, with a test
+secret), an echo server in a thread. Everything listens on loopback; readiness is polled, never
 slept for."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -16,10 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from devstack.ports import free_ports
+from devstack.ports import free_port, free_ports
 from devstack.processes import stop_process
 from devstack.ready import wait_until_ready as wait_until_ready  # for tests polling a server
-from devstack.stack import DOG_NAMES, running_stack, spawn
+from devstack.stack import DOG_NAMES, TOKEN_AUTHORIZER, running_stack, spawn, spawn_function
 
 TESTS = Path(__file__).resolve().parent
 TEST_CONFIG = TESTS / "data" / "gateway-test.yaml"
@@ -29,6 +31,16 @@ SET_COOKIES = ("session=caller-a; Path=/; HttpOnly", "theme=dark, light")  # /se
 RAW_HEADERS = ("café €".encode(), "café".encode() + b" \xff")
 STREAM_CHUNKS, STREAM_INTERVAL = 40, 0.1  # /stream: 4 s of body in 64 KiB chunks
 STREAMS_SENT: list[int] = []  # chunks each /stream answer wrote before it ended
+# The mtls API's shared secret in these tests (43 URL-safe characters, as certgen makes them, so
+# identityValidationExpression lets it through to the function); the caller's Authorization.
+MTLS_TOKEN = "gateway-tests-shared-secret-0123456789abcde"
+MTLS_DOCUMENT_APIS = ("mtlsapi001", "flakyrest1")  # api/mtls.yaml, with its TOKEN authorizer
+
+
+def token_for(api_id: str) -> dict[str, str]:
+    """The Authorization header a caller of `api_id` sends: the token for the APIs of the mtls
+    document, nothing for the others."""
+    return {"Authorization": MTLS_TOKEN} if api_id in MTLS_DOCUMENT_APIS else {}
 
 
 def start_dog_names(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -138,6 +150,23 @@ def echo_server() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.fixture(scope="session")
+def token_authorizer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real TOKEN authorizer function (services/token-authorizer) as `make run` starts it,
+    its secret MTLS_TOKEN; its invoke URL (the configurations' TOKEN_AUTHORIZER_URL)."""
+    tmp = tmp_path_factory.mktemp("token-authorizer")
+    secret = tmp / "authorizer-token"
+    secret.write_text(MTLS_TOKEN + "\n")
+    env = {**os.environ, "AWS_REGION": "us-east-1", "TOKEN_SECRET_FILE": str(secret)}
+    service = spawn_function(
+        TOKEN_AUTHORIZER, free_port(), env=env, log_path=tmp / "authorizer.log"
+    ).wait_ready()
+    try:
+        yield service.base_url
+    finally:
+        service.stop()
+
+
 @dataclass
 class Stack:
     gateway_url: str
@@ -153,7 +182,9 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, echo_server: str) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, echo_server: str, token_authorizer: str
+) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("stack")
     dog_port, todo_port, gateway_port, flaky_port = free_ports(4)
     with running_stack(
@@ -164,7 +195,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, echo_server: str) -> Iterato
         todo_db=logs / "todo.db",
         todo_workers=2,
         gateway_config=TEST_CONFIG,
-        gateway_env={"FLAKY_HOST": f"127.0.0.1:{flaky_port}", "ECHO_HOST": echo_server},
+        gateway_env={
+            "FLAKY_HOST": f"127.0.0.1:{flaky_port}",
+            "ECHO_HOST": echo_server,
+            "TOKEN_AUTHORIZER_URL": token_authorizer,
+        },
     ) as running:
         yield Stack(
             gateway_url=running.gateway.base_url,

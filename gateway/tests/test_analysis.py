@@ -41,11 +41,16 @@ def attach(to: Api, document: dict, **changes) -> Api:
     return replace(to, resource_policy=policy, **changes)
 
 
-def iam_routes(of: Api) -> RouteTable:
-    """`of`'s routes, each with AWS_IAM auth."""
-    routes = [Route(r.resource_path, r.method, replace(r.data, iam_auth=True))
+def routes_of(of: Api, *, iam_auth: bool) -> RouteTable:
+    """`of`'s routes, each with AWS_IAM auth or none, and without their Lambda authorizer (the
+    mtls API's routes are the vehicle of AWS's sample policies, which assume none)."""
+    routes = [Route(r.resource_path, r.method, replace(r.data, iam_auth=iam_auth, authorizer=None))
               for r in of.routes.routes]  # fmt: skip
     return RouteTable(routes, http_api=of.http_api)
+
+
+ANONYMOUS_MTLS = {"routes": routes_of(api("mtls"), iam_auth=False)}
+IAM_MTLS = {"routes": routes_of(api("mtls"), iam_auth=True)}
 
 
 def text(of: Api) -> str:
@@ -102,22 +107,32 @@ not analysed exactly
   none: every statement is analysed exactly
 """
 
-MTLS = f"""\
-mtls (mtlsapi001): PRIVATE REST API of account 111111111111, stage prod
-  auth: no IAM auth (callers are anonymous)
-  resource policy: AnyoneThroughProxyEndpoint, NothingElse
+
+def one_endpoint(vpce: str) -> str:
+    """The callers and the table's head of a private API whose policy names one endpoint."""
+    return f"""\
 callers (from the policy's own values)
   P1  anonymous (a route without IAM auth)
-  E1  through vpce-01111111111111111
+  E1  through {vpce}
   E2  through any other VPC endpoint
   I1  any address (the policy names none)
 who may call
-  route               E1     E2
-{table([f"  ANY {p:<15} allow  DENY" for p in FIVE_ROUTES])}
-  allow  the resource policy allows
+  route               E1     E2"""
+
+
+# The mtls API: every route behind the shared-secret TOKEN authorizer, which decides what the
+# resource policy does not deny.
+MTLS = f"""\
+mtls (mtlsapi001): PRIVATE REST API of account 111111111111, stage prod
+  auth: no IAM auth (callers are anonymous)
+  Lambda authorizer on: {", ".join(f"ANY {p}" for p in FIVE_ROUTES)}
+  resource policy: AnyoneThroughProxyEndpoint, NothingElse
+{one_endpoint("vpce-01111111111111111")}
+{table([f"  ANY {p:<15} authz  DENY" for p in FIVE_ROUTES])}
   DENY   explicitly denied
+  authz  the route's Lambda authorizer decides (no explicit deny of the resource policy)
 findings
-{ANY_CALLER}
+  none
 not analysed exactly
   none: every statement is analysed exactly
 """
@@ -147,9 +162,21 @@ def test_the_projects_apis(name: str, expected: str) -> None:
     assert text(api(name)) == expected
 
 
-# "Allow private API traffic based on source VPC or VPC endpoint" on the private mtls API
-SOURCE_VPCE = MTLS.replace("AnyoneThroughProxyEndpoint, NothingElse", "Statement[0], Statement[1]")
-SOURCE_VPCE = SOURCE_VPCE.replace("vpce-01111111111111111", "vpce-04444444444444444")
+# "Allow private API traffic based on source VPC or VPC endpoint" on the private mtls API's
+# routes (without their authorizer)
+SOURCE_VPCE = f"""\
+mtls (mtlsapi001): PRIVATE REST API of account 111111111111, stage prod
+  auth: no IAM auth (callers are anonymous)
+  resource policy: Statement[0], Statement[1]
+{one_endpoint("vpce-04444444444444444")}
+{table([f"  ANY {p:<15} allow  DENY" for p in FIVE_ROUTES])}
+  allow  the resource policy allows
+  DENY   explicitly denied
+findings
+{ANY_CALLER}
+not analysed exactly
+  none: every statement is analysed exactly
+"""
 
 # "Allow roles in another AWS account to use an API" (GET /dogs) on the private partner API
 ACCOUNTS = f"""\
@@ -177,6 +204,7 @@ not analysed exactly
 """
 
 # "Deny API traffic based on source IP address or range" on a REGIONAL API with mtls's routes
+# (without their authorizer)
 SOURCE_IP = f"""\
 mtls (mtlsapi001): REGIONAL REST API of account 111111111111, stage prod
   auth: no IAM auth (callers are anonymous)
@@ -235,10 +263,10 @@ not analysed exactly
 @pytest.mark.parametrize(
     ("document", "on", "changes", "expected"),
     [
-        (SOURCE_VPCE_ALLOW_LIST, "mtls", {}, SOURCE_VPCE),
+        (SOURCE_VPCE_ALLOW_LIST, "mtls", ANONYMOUS_MTLS, SOURCE_VPCE),
         (ACCOUNT_ALLOW_LIST, "partner", {}, ACCOUNTS),
-        (SOURCE_IP_DENY_LIST, "mtls", {"private": False}, SOURCE_IP),
-        (GET_ONLY_FROM_CONSUMER, "partner", {"routes": iam_routes(api("mtls"))}, GET_ONLY),
+        (SOURCE_IP_DENY_LIST, "mtls", {"private": False, **ANONYMOUS_MTLS}, SOURCE_IP),
+        (GET_ONLY_FROM_CONSUMER, "partner", IAM_MTLS, GET_ONLY),
     ],
     ids=["source-vpce-allow-list", "account-allow-list", "source-ip-deny-list", "get-only"],
 )
@@ -267,9 +295,9 @@ def findings(of: Api) -> list[tuple[str, str | None]]:
 def test_a_private_api_open_to_any_vpc_endpoint_is_flagged(document) -> None:
     """A private API is reachable from VPC endpoints of any account: a policy that names no
     endpoint, or only a pattern, lets them all in."""
-    assert ("any-endpoint", None) in findings(attach(api("mtls"), document))
+    assert ("any-endpoint", None) in findings(attach(api("mtls"), document, **ANONYMOUS_MTLS))
     pinned = allow_all(Condition={"StringEquals": {"aws:SourceVpce": "vpce-01111111111111111"}})
-    assert ("any-endpoint", None) not in findings(attach(api("mtls"), pinned))
+    assert ("any-endpoint", None) not in findings(attach(api("mtls"), pinned, **ANONYMOUS_MTLS))
 
 
 def deny(sid: str, **fields) -> dict:

@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from requests_aws4auth import AWS4Auth
 
-from .conftest import Stack, client_from, start_dog_names, stop
+from .conftest import MTLS_TOKEN, Stack, client_from, start_dog_names, stop, token_for
 
 CONSUMER = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 PARTNER_HOST = "partnerap1.execute-api.us-east-1.amazonaws.com"
@@ -110,7 +110,7 @@ def test_partner_presigned_url(stack: Stack, consumer_vpc: httpx.Client) -> None
 
 
 def test_mtls_from_proxy_vpc(stack: Stack, proxy_vpc: httpx.Client) -> None:
-    headers = {"Host": MTLS_HOST}
+    headers = {"Host": MTLS_HOST, "Authorization": MTLS_TOKEN}
     dog = proxy_vpc.get(stack.gateway_url + "/prod/dogs", headers=headers)
     assert dog.status_code == 200
     assert set(dog.json()) == {"Name", "Gender"}
@@ -151,7 +151,7 @@ def test_provider_stopped_fails_fast_and_recovers(
     failure: tuple[int, bytes],
 ) -> None:
     url = stack.gateway_url + path
-    headers = {"x-apigw-api-id": api_id}
+    headers = {"x-apigw-api-id": api_id, **token_for(api_id)}
     with client_from(source) as client:
         assert client.get(url, headers=headers).status_code == 200
         stop(flaky_provider)
@@ -294,7 +294,7 @@ def test_todos_own_413_reaches_the_caller_and_nothing_is_stored(
     """ToDo refuses a body over its 64 KiB limit as soon as it has the head, before reading the
     body: the caller gets that answer (not the gateway's 500/502), and no item is stored."""
     with client_from(source) as client:
-        headers = {"x-apigw-api-id": api_id}
+        headers = {"x-apigw-api-id": api_id, **token_for(api_id)}
         before = client.get(stack.gateway_url + path, headers=headers).json()
         response = client.post(stack.gateway_url + path, headers=headers, data={"data": "x" * size})
         assert response.status_code == 413, response.text

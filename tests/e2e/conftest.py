@@ -18,6 +18,7 @@ from .stack import (
     PUBLIC_API,
     STACK_TIMEOUT_S,
     GatewayLog,
+    SharedSecret,
     compose,
     mtls_context,
     remove_container,
@@ -40,8 +41,11 @@ def public_api() -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def mtls_api(public_api: httpx.Client) -> Iterator[httpx.Client]:
-    """The mTLS proxy with the valid client certificate."""
-    with httpx.Client(base_url=MTLS_API, verify=mtls_context(), timeout=10) as client:
+    """The mTLS proxy with the valid client certificate, and the mtls API's TOKEN authorizer's
+    token on every request (`auth=None` on a request leaves it out)."""
+    with httpx.Client(
+        base_url=MTLS_API, verify=mtls_context(), auth=SharedSecret(), timeout=10
+    ) as client:
         wait_until(
             lambda: client.get("/dogs").status_code == 200,
             f"the mTLS proxy to answer on {MTLS_API}",

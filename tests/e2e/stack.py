@@ -18,7 +18,7 @@ import ssl
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CERTS = Path(os.environ.get("E2E_CERTS_DIR", ROOT / "certs"))
 SECRETS = Path(os.environ.get("E2E_SECRETS_DIR", ROOT / "secrets"))
-TOKEN_SECRET = SECRETS / "authorizer-token"  # the widgets API's shared secret
+TOKEN_SECRET = SECRETS / "authorizer-token"  # the widgets and mtls APIs' shared secret
 PUBLIC_API = f"http://127.0.0.1:{os.environ.get('PUBLIC_API_PORT', '8080')}"
 FRONTDOOR_API = f"http://127.0.0.1:{os.environ.get('FRONTDOOR_PORT', '8088')}"
 MTLS_PORT = int(os.environ.get("MTLS_PORT", "8443"))
@@ -154,6 +154,20 @@ def mtls_context(cert: str | None = "client", ca: str = "ca.crt") -> ssl.SSLCont
     if cert is not None:
         context.load_cert_chain(CERTS / f"{cert}.crt", CERTS / f"{cert}.key")
     return context
+
+
+def token() -> str:
+    """The shared secret now (a rotation replaces the file): the TOKEN authorizer's token."""
+    return TOKEN_SECRET.read_text().strip()
+
+
+class SharedSecret(httpx.Auth):
+    """The token as the Authorization header of every request, read anew for each one, so a
+    client outlives a rotation of the secret."""
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = token()
+        yield request
 
 
 class GatewayLog:

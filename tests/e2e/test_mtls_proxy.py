@@ -1,4 +1,6 @@
-"""The NGINX mTLS proxy in front of the private `mtls` API (SPEC 6, SPEC 9)."""
+"""The NGINX mTLS proxy in front of the private `mtls` API (SPEC 6, SPEC 9), and the API's TOKEN
+authorizer behind it (the cross-account patterns post's pattern 2): a caller needs the client
+certificate for the proxy and the shared secret (./secrets/authorizer-token) for the API."""
 
 from __future__ import annotations
 
@@ -23,24 +25,31 @@ from .stack import (
     MTLS_HOST,
     MTLS_PORT,
     GatewayLog,
+    SharedSecret,
+    compose,
     header_values,
     mtls_context,
     nginx_serial,
+    started_at,
+    token,
 )
 
 pytestmark = pytest.mark.e2e
 
 TODO_ID = re.compile(r"[0-9a-f]{8}")
 PROXY_VPCE = "vpce-01111111111111111"
+UNAUTHORIZED = (401, b'{"message":"Unauthorized"}')
 
 
-def curl(*args: str) -> tuple[int, str]:
-    """curl with the valid client certificate, as the README shows it; (status, body)."""
+def curl(*args: str, with_token: bool = True) -> tuple[int, str]:
+    """curl with the valid client certificate and (unless not `with_token`) the token, as the
+    README shows it; (status, body)."""
+    authorization = ["-H", f"Authorization: {token()}"] if with_token else []
     result = subprocess.run(
         [
             "curl", "--silent", "--show-error", "--max-time", "10",
             "--cert", str(CERTS / "client.crt"), "--key", str(CERTS / "client.key"),
-            "--cacert", str(CERTS / "ca.crt"),
+            "--cacert", str(CERTS / "ca.crt"), *authorization,
             "--write-out", "\n%{http_code}", *args,
         ],
         capture_output=True, text=True, timeout=30, check=False,
@@ -112,6 +121,68 @@ def test_proxied_request_comes_through_the_proxy_vpc_endpoint(
     assert seen[0]["vpceId"] == PROXY_VPCE
 
 
+# --- the mtls API's TOKEN authorizer, behind the proxy ---------------------------------------
+
+
+def test_curl_without_the_token_is_unauthorized() -> None:
+    """The README's curl without its -H: the proxy lets the certificate in, the API's authorizer
+    refuses."""
+    status, body = curl(f"https://localhost:{MTLS_PORT}/dogs", with_token=False)
+    assert (status, body.encode()) == UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/dogs"), ("POST", "/todo"), ("DELETE", "/todo/1a2b3c4d")]
+)
+def test_without_the_token_every_method_is_unauthorized_at_the_api(
+    mtls_api: httpx.Client, gateway_log: GatewayLog, method: str, path: str
+) -> None:
+    agent = gateway_log.agent()
+    response = mtls_api.request(method, path, headers={"User-Agent": agent}, auth=None)
+    assert (response.status_code, response.content) == UNAUTHORIZED
+    # the proxy forwarded it (the certificate is valid); the API answered, nothing went upstream
+    [entry] = gateway_log.seen(agent)
+    assert (entry["apiId"], entry["vpceId"], entry["status"], entry["integrationLatency"]) == (
+        MTLS_API_ID,
+        PROXY_VPCE,
+        401,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    ["A" * 43, "Bearer not-the-secret", "bearer-prefix"],
+    ids=["refused-by-the-authorizer", "malformed", "bearer-prefix"],
+)
+def test_a_wrong_token_is_unauthorized(mtls_api: httpx.Client, wrong: str) -> None:
+    if wrong == "bearer-prefix":
+        wrong = f"Bearer {token()}"  # the right token, but the header must be the token alone
+    response = mtls_api.get("/dogs", headers={"Authorization": wrong}, auth=None)
+    assert (response.status_code, response.content) == UNAUTHORIZED
+
+
+def test_a_rotated_secret_refuses_the_old_token_through_the_proxy_without_a_restart(
+    mtls_api: httpx.Client,
+) -> None:
+    old = token()
+    assert mtls_api.get("/dogs", headers={"Authorization": old}, auth=None).status_code == 200
+    running_since = {s: started_at(s) for s in ("token-authorizer", "gateway", "mtls-proxy")}
+
+    rotated = compose("run", "--rm", "--no-deps", "certs", "--rotate-token", timeout=120)
+
+    assert "rotated: /secrets/authorizer-token" in rotated.stdout
+    new = token()
+    assert new != old
+    refused = mtls_api.get("/dogs", headers={"Authorization": old}, auth=None)
+    assert (refused.status_code, refused.content) == UNAUTHORIZED
+    accepted = mtls_api.get("/dogs", headers={"Authorization": new}, auth=None)
+    assert accepted.status_code == 200, accepted.text
+    assert set(accepted.json()) == {"Name", "Gender"}
+    assert mtls_api.get("/dogs/males").status_code == 200  # the fixture's client reads it anew
+    assert {s: started_at(s) for s in running_since} == running_since  # nothing restarted
+
+
 # NGINX's own answers when verification fails: a 400 page, nothing proxied.
 NO_CERT = "<title>400 No required SSL certificate was sent</title>"
 CERT_ERROR = "<title>400 The SSL certificate error</title>"
@@ -130,9 +201,14 @@ CERT_ERROR = "<title>400 The SSL certificate error</title>"
 def test_bad_client_certificate_gets_400_and_nothing_reaches_the_gateway(
     gateway_log: GatewayLog, cert: str | None, expected: str
 ) -> None:
+    """The right token does not make up for the certificate."""
     agent = gateway_log.agent()
     with httpx.Client(
-        base_url=MTLS_API, verify=mtls_context(cert), headers={"User-Agent": agent}, timeout=10
+        base_url=MTLS_API,
+        verify=mtls_context(cert),
+        auth=SharedSecret(),
+        headers={"User-Agent": agent},
+        timeout=10,
     ) as client:
         responses = [client.get("/dogs"), client.post("/todo", data={"data": "must not exist"})]
 
@@ -146,7 +222,11 @@ def test_valid_certificate_control_reaches_the_gateway(gateway_log: GatewayLog) 
     """The same client code as above, with the valid certificate, does reach the gateway."""
     agent = gateway_log.agent()
     with httpx.Client(
-        base_url=MTLS_API, verify=mtls_context("client"), headers={"User-Agent": agent}, timeout=10
+        base_url=MTLS_API,
+        verify=mtls_context("client"),
+        auth=SharedSecret(),
+        headers={"User-Agent": agent},
+        timeout=10,
     ) as client:
         assert client.get("/dogs").status_code == 200
     assert [(e["apiId"], e["path"]) for e in gateway_log.seen(agent)] == [

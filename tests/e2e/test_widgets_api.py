@@ -36,6 +36,7 @@ from .stack import (
     compose,
     start_service,
     started_at,
+    token,
     wait_until,
 )
 
@@ -52,10 +53,6 @@ POLICY_DENY = {
 REST_API_FAILURE = (502, {"message": "Internal server error"})
 FAILURE_DEADLINE_S = 1.0
 RECOVERY_DEADLINE_S = 30.0
-
-
-def token() -> str:
-    return TOKEN_SECRET.read_text().strip()
 
 
 @pytest.fixture(scope="module")

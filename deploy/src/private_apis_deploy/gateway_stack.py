@@ -6,7 +6,8 @@
   (api/partner.yaml, api/mtls.yaml), their documents unchanged but for the named values;
 - the execute-api interface endpoint the mTLS proxy calls `mtls` through, and the proxy;
 - the producer side of the front door (widgets): the PRIVATE `widgets` API (api/widgets.yaml),
-  its function, the TOKEN authorizer and its secret in Secrets Manager, with rotation.
+  its function, the TOKEN authorizer (also `mtls`'s) and its secret in Secrets Manager, with
+  rotation.
 """
 
 from __future__ import annotations
@@ -97,9 +98,16 @@ class GatewayStack(AccountStack):
         global_api = http_api(self, table, "global", deployed)
         rest = RestApis(self, table)
         partner = rest.add("partner", deployed, stage_variables)
-        mtls = rest.add("mtls", deployed, stage_variables)
         # widgets adds its functions' ARNs to the named values.
         widgets = Widgets(self, rest, deployed, consumer_account=consumer_account)
+        # mtls has the same TOKEN authorizer (the cross-account patterns post's pattern 2: the
+        # client certificate for the proxy, the shared secret for the API).
+        mtls = rest.add(
+            "mtls",
+            {**deployed, "tokenAuthorizerArn": widgets.authorizer.function_arn},
+            stage_variables,
+        )
+        widgets.authorize(mtls, "InvokedByMtlsApi")
 
         cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED

@@ -23,6 +23,9 @@ from gateway.app import GatewayApp
 
 from gateway.config import DEFAULT_CONFIG_PATH, GatewayConfig, load_config
 
+from ..conftest import MTLS_TOKEN as MTLS_TOKEN
+from ..conftest import token_for as token_for
+
 TEST_CONFIG = Path(__file__).resolve().parents[1] / "data" / "gateway-test.yaml"
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -33,6 +36,9 @@ PROXY_VPC = ("127.0.1.10", 50000)
 
 PARTNER_HOST = "partnerap1.execute-api.us-east-1.amazonaws.com"
 MTLS_HOST = "mtlsapi001.execute-api.us-east-1.amazonaws.com"
+# A caller of the mtls API: its host and the TOKEN authorizer's token (the `gateway` fixture's
+# authorizer has MTLS_TOKEN as its secret).
+MTLS_CALLER = {"Host": MTLS_HOST, "Authorization": MTLS_TOKEN}
 # The consumer role's temporary credentials (gateway/config/gateway.yaml: AWS's example keys).
 CONSUMER = Credentials(
     "AKIAIOSFODNN7EXAMPLE",
@@ -100,30 +106,33 @@ def build_gateway(config: GatewayConfig, transport: httpx.AsyncBaseTransport) ->
     return Gateway(app, log)
 
 
-def shipped_config(**overrides: Any) -> GatewayConfig:
-    """gateway/config/gateway.yaml with its defaults (no environment), as `make run` serves it."""
-    config = load_config(DEFAULT_CONFIG_PATH, environ={})
+def shipped_config(token_authorizer: str | None = None, **overrides: Any) -> GatewayConfig:
+    """gateway/config/gateway.yaml with its defaults (no environment), as `make run` serves it;
+    with `token_authorizer`, the TOKEN authorizer's invoke URL (the mtls API's authorizer)."""
+    environ = {} if token_authorizer is None else {"TOKEN_AUTHORIZER_URL": token_authorizer}
+    config = load_config(DEFAULT_CONFIG_PATH, environ=environ)
     return config.model_copy(update=overrides) if overrides else config
 
 
-def test_config() -> GatewayConfig:
+def test_config(token_authorizer: str) -> GatewayConfig:
     """The tests' configuration: the shipped APIs plus echo APIs with throttling and policies."""
     hosts = {
         name: "provider.local:8080"
         for name in ("DOG_NAMES_HOST", "TODO_HOST", "FLAKY_HOST", "ECHO_HOST")
     }
-    return load_config(TEST_CONFIG, environ=hosts)
+    return load_config(TEST_CONFIG, environ={**hosts, "TOKEN_AUTHORIZER_URL": token_authorizer})
 
 
 @pytest.fixture
-def gateway() -> Gateway:
-    """The shipped configuration in front of the echo provider."""
-    return build_gateway(shipped_config(), httpx.MockTransport(echo))
+def gateway(token_authorizer: str) -> Gateway:
+    """The shipped configuration in front of the echo provider, the mtls API's authorizer the
+    real function with MTLS_TOKEN as its secret."""
+    return build_gateway(shipped_config(token_authorizer), httpx.MockTransport(echo))
 
 
 @pytest.fixture
-def test_gateway() -> Gateway:
-    return build_gateway(test_config(), httpx.MockTransport(echo))
+def test_gateway(token_authorizer: str) -> Gateway:
+    return build_gateway(test_config(token_authorizer), httpx.MockTransport(echo))
 
 
 def seen_upstream(response: httpx.Response) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from .conftest import (
     CONSUMER,
     CONSUMER_SESSION,
     CONSUMER_VPC,
-    MTLS_HOST,
+    MTLS_CALLER,
     NOW,
     OUTSIDE,
     PROXY_VPC,
@@ -114,7 +114,7 @@ def test_the_consumer_from_another_vpc_is_explicitly_denied(gateway: Gateway) ->
 def test_the_mtls_policy_admits_only_the_proxys_endpoint(
     gateway: Gateway, client: tuple[str, int]
 ) -> None:
-    response = gateway.call("GET", "/prod/dogs", headers={"Host": MTLS_HOST}, client=client)
+    response = gateway.call("GET", "/prod/dogs", headers=MTLS_CALLER, client=client)
     if client == PROXY_VPC:
         seen_upstream(response)
     else:

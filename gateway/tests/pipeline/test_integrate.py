@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from .conftest import (
-    MTLS_HOST,
+    MTLS_CALLER,
     OUTSIDE,
     PROXY_VPC,
     Gateway,
@@ -54,7 +54,7 @@ FORGED = {"X-Client-Cert-Role": "admin", "x_client_cert_role": "admin"}
 
 
 def test_only_the_proxys_client_identity_reaches_the_mtls_backend(gateway: Gateway) -> None:
-    headers = {"Host": MTLS_HOST, **VERIFIED, **FORGED}
+    headers = {**MTLS_CALLER, **VERIFIED, **FORGED}
     seen = seen_upstream(gateway.call("GET", "/prod/dogs", headers=headers, client=PROXY_VPC))
     cert = {k: v for k, v in seen["headers"].items() if "client" in k and "cert" in k}
     assert cert == {k.lower(): v for k, v in VERIFIED.items()}
@@ -105,10 +105,10 @@ def _failing(exc: Exception) -> httpx.MockTransport:
     ids=["refused", "timeout"],
 )
 def test_integration_failures_by_api_type(
-    exc: Exception, rest: tuple[int, bytes], http: tuple[int, bytes]
+    token_authorizer: str, exc: Exception, rest: tuple[int, bytes], http: tuple[int, bytes]
 ) -> None:
-    gateway = build_gateway(shipped_config(), _failing(exc))
-    response = gateway.call("GET", "/prod/dogs", headers={"Host": MTLS_HOST}, client=PROXY_VPC)
+    gateway = build_gateway(shipped_config(token_authorizer), _failing(exc))
+    response = gateway.call("GET", "/prod/dogs", headers=MTLS_CALLER, client=PROXY_VPC)
     assert (response.status_code, response.content) == rest
     response = gateway.call("GET", "/dogs", client=OUTSIDE)
     assert (response.status_code, response.content) == http
