@@ -615,3 +615,14 @@ def test_null_takes_no_policy_variables(value):
     Null operator; its value must be true or false, so a variable there is refused."""
     with pytest.raises(ConditionError, match="is not a valid value"):
         parse_condition_block({"Null": {"aws:SourceVpce": value}})
+
+
+def test_normalize_context_of_only_some_keys():
+    context = {"aws:SourceVpce": VPCE, "AWS:EpochTime": 1715947200, "aws:Referer": None}
+    assert normalize_context(context) == {
+        "aws:sourcevpce": (VPCE,),
+        "aws:epochtime": ("1715947200",),
+    }
+    assert normalize_context(context, {"aws:epochtime", "aws:referer"}) == {
+        "aws:epochtime": ("1715947200",)
+    }

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from gateway.policy import (
+    AuthorizationMemo,
     Decision,
     PolicyError,
     RequestContext,
@@ -452,7 +453,8 @@ IDENTITY_DENY = policy(
 IDENTITY_SILENT = policy(
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, resource_policy=False
 )
-SAME_ACCOUNT_CALLER = request(principal="arn:aws:iam::111111111111:role/api-team")
+SAME_ACCOUNT_ROLE = "arn:aws:iam::111111111111:role/api-team"
+SAME_ACCOUNT_CALLER = request(principal=SAME_ACCOUNT_ROLE)
 CROSS_ACCOUNT_CALLER = request()
 
 AUTHORIZE_CASES = [
@@ -1077,3 +1079,98 @@ def test_deciding_statements_are_named_by_sid_else_index():
     )  # fmt: skip
     assert decided.deciding_statements() == ["resource:Statement[1]", "resource:NoMales"]
     assert [s.label for s in decided.resource.applying] == ["ReadAll", "Statement[1]", "NoMales"]
+
+
+# --- AuthorizationMemo: the running gateway's remembered decisions -----------------------------
+
+MEMO_RESOURCE_POLICY = policy(
+    allow(Resource="execute-api:/*", Condition={"StringEquals": {"aws:SourceVpce": CONSUMER_VPCE}}),
+    deny(Resource="execute-api:/*/POST/*"),
+)
+MEMO_IDENTITY = policy(
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{ARN_PREFIX}/*/GET/*",
+     "Condition": {"StringLike": {"aws:UserAgent": "${aws:username}*"}}},
+    resource_policy=False,
+)  # fmt: skip
+
+
+def _memo_pair(memo, ctx, resource_policy=MEMO_RESOURCE_POLICY, identity=(MEMO_IDENTITY,)):
+    """The memo's answer and a fresh evaluation's, for the same arguments."""
+    arguments = dict(
+        resource_policy=resource_policy,
+        identity_policies=identity,
+        ctx=ctx,
+        api_account=API_ACCOUNT,
+        iam_auth=True,
+    )
+    return memo(**arguments), authorization(**arguments)
+
+
+def test_referenced_keys_are_the_condition_keys_and_variables_lower_cased():
+    assert MEMO_RESOURCE_POLICY.referenced_keys == {"aws:sourcevpce"}
+    assert MEMO_IDENTITY.referenced_keys == {"aws:useragent", "aws:username"}
+    in_resource = policy(allow(Resource=f"{ARN_PREFIX}/${{aws:PrincipalTag/Team, 'none'}}/*"))
+    assert in_resource.referenced_keys == {"aws:principaltag/team"}
+
+
+def test_memo_answers_as_authorization_and_remembers_what_the_policies_read():
+    memo = AuthorizationMemo()
+    caller = dict(aws_SourceVpce=CONSUMER_VPCE, aws_UserAgent="bench-1", aws_username="bench")
+    first = request(**caller, aws_Referer="a")
+    remembered, fresh = _memo_pair(memo, first)
+    assert remembered == fresh
+    assert (remembered.decision, remembered.deciding_statements()) == (
+        ALLOW, ["resource:Statement[0]", "identity[0]:Statement[0]"]
+    )  # fmt: skip
+    # what no policy reads (the Referer, the time) does not make a new entry ...
+    again = request(**caller, aws_Referer="b", aws_EpochTime=7)
+    assert _memo_pair(memo, again)[0] is remembered
+    assert len(memo) == 1
+    # ... every key a policy reads does, and its answer is a fresh evaluation's
+    changed = [
+        request(**{**caller, "aws_SourceVpce": PROXY_VPCE}),  # the resource policy's key
+        request(**{**caller, "aws_UserAgent": "other"}),  # the identity policy's
+        request(**{**caller, "aws_username": None}),  # its variable's, now missing
+        request(**caller, path="prod/POST/dogs"),  # the resource
+        request(**caller, principal=OTHER_ROLE),  # the caller
+    ]
+    pairs = [_memo_pair(memo, ctx) for ctx in changed]
+    assert all(remembered == fresh for remembered, fresh in pairs)
+    assert [remembered.decision for remembered, _ in pairs] == [
+        IMPLICIT_DENY, IMPLICIT_DENY, IMPLICIT_DENY, EXPLICIT_DENY, ALLOW
+    ]  # fmt: skip
+    assert len(memo) == 6
+    assert [_memo_pair(memo, ctx)[0].decision for ctx in (first, again)] == [ALLOW, ALLOW]
+    assert _memo_pair(memo, request(aws_SourceVpce=PROXY_VPCE))[0].decision is IMPLICIT_DENY
+    assert _memo_pair(memo, request(path="prod/POST/x"))[0].decision is EXPLICIT_DENY
+
+
+def test_memo_judges_a_policy_on_the_time_afresh_each_second():
+    """aws:CurrentTime is in the memo's key only when a policy reads it, and then it is."""
+    until_noon = policy(
+        allow(Resource="*", Condition={"DateLessThan": {"aws:CurrentTime": "2024-05-17T12:00:00Z"}})
+    )
+    memo = AuthorizationMemo()
+    times = ("2024-05-17T11:59:58Z", "2024-05-17T11:59:59Z", "2024-05-17T12:00:00Z")
+    decisions = [
+        _memo_pair(memo, request(principal=SAME_ACCOUNT_ROLE, aws_CurrentTime=t), until_noon, ())
+        for t in (*times, times[0])
+    ]
+    assert [remembered.decision for remembered, _ in decisions] == [
+        ALLOW, ALLOW, IMPLICIT_DENY, ALLOW
+    ]  # fmt: skip
+    assert all(remembered == fresh for remembered, fresh in decisions)
+    assert len(memo) == 3
+
+
+def test_memo_tells_policies_apart_and_keeps_at_most_maxsize_answers():
+    memo = AuthorizationMemo(maxsize=2)
+    ctx = request(principal=SAME_ACCOUNT_ROLE)
+    for resource_policy, expected in (
+        (RP_ALLOW, ALLOW),
+        (RP_DENY, EXPLICIT_DENY),
+        (RP_SILENT, IMPLICIT_DENY),
+    ):
+        assert _memo_pair(memo, ctx, resource_policy, ())[0].decision is expected
+    assert len(memo) == 2
+    assert _memo_pair(memo, ctx, RP_ALLOW, ())[0].decision is ALLOW  # evicted, judged again

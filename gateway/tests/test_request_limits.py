@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -249,14 +250,11 @@ class _QuickHeadTimeout(GatewayHttpProtocol):
     head_timeout_s = 0.3
 
 
-@pytest.fixture
-def quick_server() -> Iterator[int]:
-    async def app(scope: dict, receive: object, send: object) -> None:  # never reached
-        raise AssertionError("a head that never completed reached the app")
-
+def _serve_in_a_thread(app: Any, **options: Any) -> Iterator[int]:
+    """`app` on uvicorn with the quick head timeout, on a free port, until the generator ends."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=_QuickHeadTimeout, log_level="warning"
+        app, host="127.0.0.1", port=port, http=_QuickHeadTimeout, log_level="warning", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
@@ -269,6 +267,14 @@ def quick_server() -> Iterator[int]:
     thread.join(timeout=5)
 
 
+@pytest.fixture
+def quick_server() -> Iterator[int]:
+    async def app(scope: dict, receive: object, send: object) -> None:  # never reached
+        raise AssertionError("a head that never completed reached the app")
+
+    yield from _serve_in_a_thread(app)
+
+
 def test_head_that_stops_arriving_is_408(quick_server: int) -> None:
     with socket.create_connection(("127.0.0.1", quick_server), timeout=5) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
@@ -278,3 +284,69 @@ def test_head_that_stops_arriving_is_408(quick_server: int) -> None:
     status, _, body = split_answer(answer)
     assert (status, body) == (408, b"Request Timeout")
     assert took < 2
+
+
+# --- a head pipelined behind an answer that is still going out ----------------------------------
+
+STREAM_PIECES, STREAM_GAP_S = 5, 0.2  # a streamed answer of 1 s, longer than the head timeout
+STREAM_PIECE = b"piece"
+
+
+async def _streaming_app(scope: dict, receive: object, send: object) -> None:
+    """Every request: an answer whose body comes a piece at a time."""
+    await send(  # type: ignore[operator]
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(STREAM_PIECES * len(STREAM_PIECE)).encode())],
+        }
+    )
+    for left in reversed(range(STREAM_PIECES)):
+        await asyncio.sleep(STREAM_GAP_S)
+        await send({"type": "http.response.body", "body": STREAM_PIECE, "more_body": left > 0})  # type: ignore[operator]
+
+
+@pytest.fixture
+def streaming_server() -> Iterator[int]:
+    yield from _serve_in_a_thread(_streaming_app, lifespan="off")
+
+
+def _read_to_the_end(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def test_refused_pipelined_head_closes_instead_of_writing_into_the_answer_before_it(
+    streaming_server: int,
+) -> None:
+    with socket.create_connection(("127.0.0.1", streaming_server), timeout=5) as sock:
+        sock.sendall(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = sock.recv(65536)  # the first answer's head: its body is still to come
+        sock.sendall(b"GET /" + b"x" * MAX_REQUEST_LINE_BYTES + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        received += _read_to_the_end(sock)
+    status, _, body = split_answer(received)
+    assert status == 200
+    # the connection ended before the first answer did; no 414 of ours landed inside it
+    assert len(body) < STREAM_PIECES * len(STREAM_PIECE)
+    assert b"HTTP/1.1 414" not in received
+    assert b"larger than" not in received
+
+
+def test_pipelined_head_that_stops_arriving_waits_for_the_answer_before_it(
+    streaming_server: int,
+) -> None:
+    with socket.create_connection(("127.0.0.1", streaming_server), timeout=5) as sock:
+        # the second head stops halfway, while the first answer streams for longer than the
+        # head timeout
+        sock.sendall(
+            b"GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nX-Half: "
+        )
+        received = _read_to_the_end(sock)
+    status, _, rest = split_answer(received)
+    assert status == 200
+    whole = STREAM_PIECES * STREAM_PIECE
+    assert rest.startswith(whole)  # the first answer, whole, and only then the 408
+    status, _, body = split_answer(rest[len(whole) :])
+    assert (status, body) == (408, b"Request Timeout")

@@ -207,6 +207,36 @@ def test_http_api_route_matching(method: str, path: str, data: str) -> None:
     assert match.route.data == data
 
 
+STATIC_ROUTES = [
+    Route("/dogs", "ANY", "dogs-any"),
+    Route("/dogs", "GET", "dogs-get"),
+    Route("/dogs", "GET", "dogs-get-again"),
+    Route("/{name}", "POST", "name-post"),
+    Route("/{proxy+}", "DELETE", "proxy-delete"),
+]
+
+
+@pytest.mark.parametrize("http_api", [False, True])
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("GET", "/dogs", "dogs-get"),  # the same resource: a method beats ANY, the first one
+        ("POST", "/dogs", "dogs-any"),  # the most specific resource first, then the method
+        ("DELETE", "//dogs/", "dogs-any"),
+        ("POST", "/cats", "name-post"),
+    ],
+)
+def test_a_route_without_parameters_ranks_as_the_scan_does(
+    http_api: bool, method: str, path: str, data: str
+) -> None:
+    match = RouteTable(STATIC_ROUTES, http_api=http_api).match(method, path)
+    assert match is not None
+    assert (match.route.data, match.path_params) == (
+        data,
+        {} if data != "name-post" else {"name": "cats"},
+    )
+
+
 def test_http_api_miss_without_default() -> None:
     table = RouteTable([Route("/dogs", "GET", "dogs")], http_api=True)
     assert table.match("POST", "/dogs") is None

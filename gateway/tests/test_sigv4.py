@@ -27,6 +27,7 @@ from botocore.credentials import Credentials
 from gateway.sigv4 import (
     Identity,
     SigV4Error,
+    SigV4Verifier,
     canonical_query,
     canonical_uri,
     has_sigv4,
@@ -907,3 +908,92 @@ def test_canonical_uri(raw_path: str, expected: str) -> None:
 )
 def test_canonical_query(raw_query: str, expected: str) -> None:
     assert canonical_query(raw_query) == expected
+
+
+# --- SigV4Verifier: the running gateway's verifier, which remembers the requests it verified ---
+
+
+def verified_by(verifier: SigV4Verifier, wire: Wire, *, now: datetime = SIGNING_TIME) -> Identity:
+    return verifier.verify(
+        method=wire.method,
+        raw_path=wire.raw_path,
+        raw_query=wire.raw_query,
+        headers=wire.headers,
+        body_sha256=hashlib.sha256(wire.body).hexdigest(),
+        now=now,
+    )
+
+
+def refusal(check: Callable[..., Identity], *args: object, **kwargs: object) -> tuple[str, str]:
+    """The error type and message `check(*args, **kwargs)` refuses with."""
+    with pytest.raises(SigV4Error) as refused:
+        check(*args, **kwargs)
+    return refused.value.error_type, refused.value.message
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: botocore_signed("GET", BASE + "/prod/dogs"),
+        lambda: botocore_signed("GET", BASE + "/prod/dogs", identity=TEMPORARY,
+                                token=TEMPORARY.session_token),
+        lambda: aws4auth_signed("POST", BASE + "/prod/todo", body=b'{"data": "x"}'),
+        lambda: botocore_presigned(BASE + "/prod/dogs", params=[("q", "a b")]),
+    ],
+    ids=["botocore", "session", "aws4auth-body", "presigned"],
+)  # fmt: skip
+def test_verifier_answers_as_verify_sigv4_and_remembers_the_request(
+    make: Callable[[], Wire],
+) -> None:
+    verifier = SigV4Verifier(IDENTITIES, REGIONS)
+    wire = make()
+    assert verified_by(verifier, wire) == verify(wire)
+    assert verified_by(verifier, wire, now=SIGNING_TIME + timedelta(seconds=1)) == verify(wire)
+    assert len(verifier) == 1
+
+
+def test_a_remembered_request_is_checked_against_the_clock_every_time() -> None:
+    verifier = SigV4Verifier(IDENTITIES, REGIONS)
+    wire = botocore_signed("GET", BASE + "/prod/dogs")
+    assert verified_by(verifier, wire) == CONSUMER
+    for now in (SIGNING_TIME + timedelta(minutes=5, seconds=1), SIGNING_TIME - timedelta(hours=1)):
+        assert refusal(verified_by, verifier, wire, now=now) == refusal(verify, wire, now=now)
+    assert verified_by(verifier, wire, now=SIGNING_TIME + timedelta(minutes=5)) == CONSUMER
+
+
+def test_any_other_byte_is_a_new_request_verified_in_full() -> None:
+    verifier = SigV4Verifier(IDENTITIES, REGIONS)
+    wire = botocore_signed("GET", BASE + "/prod/dogs", headers={"X-Team": "consumer"})
+    assert verified_by(verifier, wire) == CONSUMER
+    unsigned_header = wire.replace_header("User-Agent", "other")
+    assert verified_by(verifier, unsigned_header) == CONSUMER
+    assert len(verifier) == 2
+    tampered = [
+        wire.replace_header("X-Team", "other"),  # a signed header, after the original was kept
+        replace(wire, raw_path="/prod/dogs/males"),
+        replace(wire, raw_query="x=1"),
+        replace(wire, method="DELETE"),
+        replace(wire, body=b"{}"),
+    ]
+    for changed in tampered:
+        refused = refusal(verified_by, verifier, changed)
+        assert refused == refusal(verify, changed)
+        assert refused[0] == "InvalidSignatureException"
+    assert len(verifier) == 2  # refused requests are never kept
+
+
+def test_verifier_keeps_at_most_maxsize_requests() -> None:
+    verifier = SigV4Verifier(IDENTITIES, REGIONS, maxsize=2)
+    wires = [botocore_signed("GET", f"{BASE}/prod/dogs/{n}") for n in range(3)]
+    assert [verified_by(verifier, wire) for wire in (*wires, wires[0])] == [CONSUMER] * 4
+    assert len(verifier) == 2
+
+
+def test_each_identity_signs_with_its_own_derived_key() -> None:
+    """Keys derived from a secret for a scope are kept: a request signed with another
+    identity's secret for the same day still does not verify."""
+    verifier = SigV4Verifier(IDENTITIES, REGIONS)
+    assert verified_by(verifier, botocore_signed("GET", BASE + "/prod/dogs")) == CONSUMER
+    forged = replace(CONSUMER, secret_access_key=UNKNOWN.secret_access_key)
+    wire = botocore_signed("GET", BASE + "/prod/dogs", identity=forged)
+    assert refusal(verified_by, verifier, wire)[0] == "InvalidSignatureException"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from gateway.policy import Rule
@@ -23,8 +25,33 @@ POLICY_DECISIONS = {
 }
 
 
+# One encoder for every line: json.dumps with separators builds a new JSONEncoder per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_keys: dict[str, str] = {}  # '"key":', for each key seen
+
+
+def json_line(entry: dict[str, Any]) -> str:
+    """`entry` as compact JSON, as json.dumps(entry, separators=(",", ":")) writes it. A line's
+    values are nearly all text, whole numbers or null: those are written here, with the json
+    module's own string quoting, at half the cost of its encoder; anything else goes to it."""
+    parts = []
+    for key, value in entry.items():
+        name = _keys.get(key)
+        if name is None:
+            name = _keys[key] = _encode(key) + ":"
+        if value is None:
+            parts.append(name + "null")
+        elif value.__class__ is str:
+            parts.append(name + encode_basestring_ascii(value))
+        elif value.__class__ is int:
+            parts.append(name + int.__repr__(value))
+        else:
+            parts.append(name + _encode(value))
+    return "{" + ",".join(parts) + "}"
+
+
 def write_json_line(entry: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    sys.stdout.write(json_line(entry) + "\n")
     sys.stdout.flush()
 
 
@@ -53,8 +80,19 @@ FIELDS = (
 
 
 def request_time(when: datetime) -> str:
-    """$context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm."""
-    return when.strftime("%d/%b/%Y:%H:%M:%S %z")
+    """$context.requestTime: CLF format, dd/MMM/yyyy:HH:mm:ss +-hhmm. Formatted once per second
+    (and time zone): every request of that second has the same text."""
+    global _last_request_time
+    second = math.floor(when.timestamp())
+    last = _last_request_time
+    if last[0] == second and last[1] is when.tzinfo:
+        return last[2]
+    text = when.strftime("%d/%b/%Y:%H:%M:%S %z")
+    _last_request_time = (second, when.tzinfo, text)
+    return text
+
+
+_last_request_time: tuple[int, Any, str] = (-1, None, "")
 
 
 def refused_entry(

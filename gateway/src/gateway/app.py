@@ -84,7 +84,11 @@ class GatewayApp:
 
     def _exchange(self, scope: Scope, receive: Receive, send: Send) -> Exchange:
         raw_path = wire_text(scope.get("raw_path") or scope["path"].encode())
-        headers = [(wire_text(n).lower(), wire_text(v)) for n, v in scope["headers"]]
+        # headers.wire_text, inline: a call less for each name and value
+        headers = [
+            (n.decode("utf-8", "surrogateescape").lower(), v.decode("utf-8", "surrogateescape"))
+            for n, v in scope["headers"]
+        ]
         client, server = scope.get("client"), scope.get("server")
         trace = next((v.strip() for n, v in headers if n == TRACE_HEADER and v.strip()), None)
         now = self.clock()

@@ -39,7 +39,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,13 +54,19 @@ class ConditionError(ValueError):
     """A condition block that IAM would refuse; policy.py turns it into a PolicyError."""
 
 
-def normalize_context(condition_keys: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
-    """Lower-case the keys and turn every value into a tuple of strings; drop missing ones."""
+def normalize_context(
+    condition_keys: Mapping[str, object], only: Container[str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Lower-case the keys and turn every value into a tuple of strings; drop missing ones.
+    `only`: just these (lower-cased) keys, None: every key."""
     normalized: dict[str, tuple[str, ...]] = {}
     for key, value in condition_keys.items():
-        values = _as_strings(value)
+        lowered = key.lower()
+        if only is not None and lowered not in only:
+            continue
+        values = (value,) if type(value) is str else _as_strings(value)  # most are one string
         if values:
-            normalized[key.lower()] = values
+            normalized[lowered] = values
     return normalized
 
 
@@ -145,6 +151,15 @@ def invalidates_statement(text: str, context: ContextValues) -> bool:
         if key in PRINCIPAL_KEYS and default is None and len(context.get(key, ())) != 1:
             return True
     return False
+
+
+def variable_keys(text: str) -> set[str]:
+    """The request keys (lower-cased) whose values the policy variables of `text` take."""
+    return {
+        _split_variable(match.group(1))[0]
+        for match in _VARIABLE.finditer(text)
+        if match.group(1) not in _LITERALS
+    }
 
 
 def plain_text(parts: list[tuple[bool, str]]) -> str:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import base64
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,9 +41,14 @@ class RequestIds:
     def new(cls, *, trace_id: str | None = None, now: float | None = None) -> RequestIds:
         # one draw of randomness for all three (each os.urandom is a system call)
         random = os.urandom(38 if trace_id is None else 26)
-        request_id = str(uuid.UUID(bytes=random[:16], version=4))  # what uuid.uuid4() makes
         extended = base64.b64encode(random[16:26]).decode("ascii")[:15] + "="
-        return cls(request_id, extended, trace_id or new_trace_id(now, random[26:]))
+        return cls(uuid4_text(random), extended, trace_id or new_trace_id(now, random[26:]))
+
+    def for_api(self, http_api: bool) -> RequestIds:
+        """The same ids, answered in the style of an HTTP API (True) or a REST API."""
+        if http_api == self.http_api:
+            return self
+        return RequestIds(self.request_id, self.extended_id, self.trace_id, http_api)
 
     def response_headers(self) -> list[tuple[str, str]]:
         if self.http_api:
@@ -52,6 +56,14 @@ class RequestIds:
         else:
             ids = [("x-amzn-RequestId", self.request_id), ("x-amz-apigw-id", self.extended_id)]
         return [*ids, ("X-Amzn-Trace-Id", self.trace_id)]
+
+
+def uuid4_text(random: bytes) -> str:
+    """`str(uuid.UUID(bytes=random[:16], version=4))` (what uuid.uuid4() makes from those bytes),
+    formatted straight from their hex digits: the version nibble is 4, the variant's two bits 10."""
+    digits = random[:16].hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def new_trace_id(now: float | None = None, random: bytes = b"") -> str:
@@ -98,10 +110,18 @@ class Exchange:
     status: int = 0
     error_message: str | None = None
     integration_latency_ms: int | None = None
+    # header(): the first value of each name, made at the first lookup (a request is looked up
+    # in about six times: a scan of the list each time would cost more)
+    _first_values: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (lower-case), or None."""
-        return next((v for n, v in self.headers if n == name), None)
+        first = self._first_values
+        if first is None:
+            first = self._first_values = {}
+            for n, v in reversed(self.headers):
+                first[n] = v
+        return first.get(name)
 
     @property
     def target(self) -> Target | None:

@@ -36,6 +36,9 @@ GATEWAY_RESPONSE_HEADERS = frozenset(
 )
 # The body goes on in one piece, with its own length.
 BODY_FRAMING = frozenset({"content-length", "transfer-encoding"})
+# Never passed to the integration, whatever the request's Connection header adds.
+_NOT_FORWARDED = HOP_BY_HOP | GATEWAY_REQUEST_HEADERS | BODY_FRAMING | {"host", "expect"}
+_NOT_RELAYED = HOP_BY_HOP | GATEWAY_RESPONSE_HEADERS
 
 
 def wire_text(raw: bytes) -> str:
@@ -49,12 +52,13 @@ def wire_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _connection_tokens(headers: Sequence[tuple[str, str]]) -> set[str]:
+def _dropped(headers: Sequence[tuple[str, str]], always: frozenset[str]) -> frozenset[str]:
+    """`always`, and the names the Connection headers of `headers` list."""
     tokens: set[str] = set()
     for name, value in headers:
         if name.lower() == "connection":
             tokens.update(t.strip().lower() for t in value.split(",") if t.strip())
-    return tokens
+    return always | tokens if tokens else always
 
 
 def _is_client_cert_header(lower_name: str) -> bool:
@@ -72,13 +76,7 @@ def upstream_request_headers(
     extra: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """The caller's headers as the integration receives them."""
-    drop = (
-        HOP_BY_HOP
-        | _connection_tokens(headers)
-        | GATEWAY_REQUEST_HEADERS
-        | BODY_FRAMING
-        | {"host", "expect"}
-    )
+    drop = _dropped(headers, _NOT_FORWARDED)
     forwarded_for = [v.strip() for n, v in headers if n.lower() == "x-forwarded-for" and v.strip()]
     out = []
     for name, value in headers:
@@ -111,7 +109,7 @@ REMAPPED_RESPONSE_HEADERS = {"date": "x-amzn-Remapped-Date", "server": "x-amzn-R
 
 def client_response_headers(headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """The integration's response headers as the caller receives them."""
-    drop = HOP_BY_HOP | _connection_tokens(headers) | GATEWAY_RESPONSE_HEADERS
+    drop = _dropped(headers, _NOT_RELAYED)
     out = []
     for name, value in headers:
         lower = name.lower()

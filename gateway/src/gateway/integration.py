@@ -367,6 +367,8 @@ def render_uri(
             raise IntegrationError(f"path parameter {name!r} of the uri is not mapped")
         return path_params[name]
 
+    if "{" not in uri:  # no placeholder of either kind
+        return uri
     with_stage = _STAGE_VARIABLE.sub(stage_value, uri)
     return _PATH_PLACEHOLDER.sub(path_value, with_stage)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -40,20 +41,27 @@ from gateway.lambda_proxy import AwsProxyIntegration
 from gateway.lambdas import LambdaCalls
 from gateway.policy import (
     Authorization,
+    AuthorizationMemo,
     Decision,
     RequestContext,
     denial_message,
 )
 from gateway.proxy import TransportFactory, Upstream, UpstreamRequest
 from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
-from gateway.sigv4 import SigV4Error, has_sigv4, verify_sigv4
+from gateway.sigv4 import SigV4Error, SigV4Verifier, has_sigv4
 from gateway.throttle import Limit, Throttler
 from gateway.vpce import EndpointSubnets, VpceAttributor
 
 Stage = Callable[[Exchange], Awaitable[None]]
 # the longest method ARN of a method with authorization (errors.MethodArnTooLong)
 MAX_METHOD_ARN_BYTES = 1600
+# How many answers a `Remembered` keeps before it starts again (callers choose what they send:
+# host names, addresses; the memory stays bounded whatever they send).
+MAX_REMEMBERED = 4096
 Clock = Callable[[], datetime]
+EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()  # the payload hash of most signed requests
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Pipeline:
@@ -74,6 +82,8 @@ class Pipeline:
         )
         self.apis = load_apis(config)
         self.identities, self.identity_policies = load_identities(config)
+        self.verifier = SigV4Verifier(self.identities, (self.region,))  # repeated requests
+        self.authorizations = AuthorizationMemo()  # policy decisions of repeated callers
         self.default_api_id = config.apis[config.default_api].id if config.default_api else None
         # an API's own port: there, requests that name no API are that API's
         self.own_port_api_ids = {
@@ -83,6 +93,10 @@ class Pipeline:
             EndpointSubnets(e.id, e.vpc_id, tuple(e.subnets), frozenset(e.exclude))
             for e in config.vpc_endpoints
         )
+        # pure functions of what a request says, remembered: parsing an address or a host name
+        # costs more than the rest of the stage
+        self._selected = Remembered(self._select)
+        self._attributed = Remembered(self.attributor.attribute)
         self.throttler = _throttler(config)
         self.clock = clock
         self.upstream = Upstream(transport=transport, transport_for=transport_for)
@@ -112,24 +126,31 @@ class Pipeline:
     async def select_api(self, ex: Exchange) -> None:
         """By host name, else `x-apigw-api-id`, else the API whose own port the request came to,
         else the default API; an unknown one: 403."""
-        own_port_api = self.own_port_api_ids.get(ex.server_port) if ex.server_port else None
+        api = self._selected((ex.header("host"), ex.header("x-apigw-api-id"), ex.server_port))
+        if api is None:
+            raise Forbidden()
+        ex.api = api
+        ex.ids = ex.ids.for_api(api.http_api)
+
+    def _select(self, request: tuple[str | None, str | None, int | None]) -> Api | None:
+        host, api_id_header, server_port = request
+        own_port_api = self.own_port_api_ids.get(server_port) if server_port else None
         selection = select_api(
-            host=ex.header("host"),
-            api_id_header=ex.header("x-apigw-api-id"),
+            host=host,
+            api_id_header=api_id_header,
             region=self.region,
             known_api_ids=self.apis,
             default_api_id=own_port_api or self.default_api_id,
         )
         if selection.outcome is not SelectionOutcome.SELECTED or selection.api_id is None:
-            raise Forbidden()
-        ex.api = self.apis[selection.api_id]
-        ex.ids = replace(ex.ids, http_api=ex.api.http_api)
+            return None
+        return self.apis[selection.api_id]
 
     # 2. VPC endpoint ----------------------------------------------------------------------------
 
     async def attribute_endpoint(self, ex: Exchange) -> None:
         """From the peer address only; a private API exists only behind its VPC endpoints."""
-        ex.attribution = self.attributor.attribute(ex.source_ip)
+        ex.attribution = self._attributed(ex.source_ip)
         if _api(ex).private and ex.attribution is None:
             raise Forbidden()
 
@@ -149,13 +170,17 @@ class Pipeline:
             raise NotFound() if api.http_api else Forbidden()
         ex.path = path
         ex.match = api.routes.match(ex.method, path)
-        ex.signed = has_sigv4(ex.headers, ex.raw_query)
+        # without a query or an Authorization header there is nothing has_sigv4 could find
+        ex.signed = bool(ex.raw_query or ex.header("authorization")) and has_sigv4(
+            ex.headers, ex.raw_query
+        )
         if ex.match is not None:
             target = ex.match.route.data
             authorized = target.iam_auth or target.authorizer or api.resource_policy is not None
-            arn = api.execute_api_arn(ex.method, unquote(path))
-            if authorized and len(arn.encode()) > MAX_METHOD_ARN_BYTES:
-                raise MethodArnTooLong()
+            if authorized:
+                arn = api.execute_api_arn(ex.method, unquote(path))
+                if len(arn.encode()) > MAX_METHOD_ARN_BYTES:
+                    raise MethodArnTooLong()
             return
         if api.http_api:
             raise NotFound()
@@ -206,15 +231,13 @@ class Pipeline:
             return
         body = ex.body or b""
         try:
-            ex.identity = verify_sigv4(
+            ex.identity = self.verifier.verify(
                 method=ex.method,
                 raw_path=ex.raw_path,
                 raw_query=ex.raw_query,
                 headers=ex.headers,
-                body_sha256=hashlib.sha256(body).hexdigest(),
-                identities=self.identities,
+                body_sha256=hashlib.sha256(body).hexdigest() if body else EMPTY_BODY_SHA256,
                 now=self.clock(),
-                regions=(self.region,),
             )
         except SigV4Error as exc:
             raise SignatureRejected(exc.status, exc.error_type, exc.message) from exc
@@ -272,6 +295,7 @@ class Pipeline:
             else [],
             iam_auth=iam_route,
             context_for=lambda path: self.request_context(ex, path=path),
+            authorize=self.authorizations,
         )
 
     def request_context(self, ex: Exchange, *, path: str | None = None) -> RequestContext:
@@ -309,7 +333,7 @@ class Pipeline:
                 stage_variables=api.stage_variables,
                 values=RequestValues(
                     path=match.path_params,
-                    query=parse_qsl(ex.raw_query, keep_blank_values=True),
+                    query=parse_qsl(ex.raw_query, keep_blank_values=True) if ex.raw_query else [],
                     headers=dict(ex.headers),
                     authorizer=ex.authorizer.output.context_variables() if ex.authorizer else {},
                 ),
@@ -335,6 +359,26 @@ class Pipeline:
             local_address=integration.source_address,
         )
         await self.upstream.forward(ex, request)
+
+
+class Remembered(Generic[K, V]):
+    """`compute`'s answer for each argument, computed once (at most MAX_REMEMBERED of them, then
+    it starts again). Only for a function whose answer depends on its argument alone."""
+
+    def __init__(self, compute: Callable[[K], V]) -> None:
+        self._compute = compute
+        self._answers: dict[K, V] = {}
+
+    def __call__(self, argument: K) -> V:
+        answers = self._answers
+        try:
+            return answers[argument]
+        except KeyError:
+            pass
+        if len(answers) >= MAX_REMEMBERED:
+            answers.clear()
+        answer = answers[argument] = self._compute(argument)
+        return answer
 
 
 @dataclass(frozen=True)

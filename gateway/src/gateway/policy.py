@@ -9,8 +9,10 @@ resource policy examples"). Condition operators live in `gateway.conditions`.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,11 +25,13 @@ from gateway.conditions import (
     normalize_context,
     parse_condition_block,
     substitute,
+    variable_keys,
     wildcard_match,
 )
 
 __all__ = [
     "Authorization",
+    "AuthorizationMemo",
     "Decision",
     "Outcome",
     "Policy",
@@ -123,6 +127,22 @@ class Policy:
     version: str
     statements: tuple[Statement, ...]
 
+    @functools.cached_property
+    def referenced_keys(self) -> frozenset[str]:
+        """The request keys (lower-cased) the policy's decisions can depend on besides the
+        caller, the action and the resource: the keys its conditions test and those its policy
+        variables name, in condition values and in Resource/NotResource. Nothing else of the
+        request context is ever read (`outcome`), which is what `AuthorizationMemo` rests on."""
+        keys: set[str] = set()
+        for statement in self.statements:
+            for resource in statement.resources:
+                keys |= variable_keys(resource)
+            for condition in statement.conditions:
+                keys.add(condition.key)
+                for value in condition.values:
+                    keys |= variable_keys(value)
+        return frozenset(keys)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -155,8 +175,13 @@ class Authorization:
         `identity[<n>]:<label>` (`Statement.label`): the Denies that applied for an explicit
         deny, the Allows that granted for an allow; across accounts, when only one of the two
         policies allows, that policy's Allows (the other policy has none); else none."""
+        return list(self._deciding_labels)
+
+    @functools.cached_property
+    def _deciding_labels(self) -> tuple[str, ...]:
+        # worked out once: a remembered answer (AuthorizationMemo) serves many requests
         if self.rule is Rule.NO_ALLOW:
-            return []
+            return ()
         deny = self.rule is Rule.EXPLICIT_DENY
 
         def pick(o: Outcome) -> tuple[Statement, ...]:
@@ -165,7 +190,7 @@ class Authorization:
         labels = [f"resource:{s.label}" for s in pick(self.resource)] if self.resource else []
         for n, identity in enumerate(self.identity):
             labels.extend(f"identity[{n}]:{s.label}" for s in pick(identity))
-        return labels
+        return tuple(labels)
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -369,8 +394,8 @@ def outcome(
 def request_values(ctx: RequestContext) -> ContextValues:
     """The request's condition keys; aws:PrincipalArn/aws:PrincipalAccount default from ctx."""
     context = normalize_context(ctx.condition_keys)
-    if ctx.principal_arn:
-        context.setdefault("aws:principalarn", (_principal_arn_key(ctx.principal_arn),))
+    if ctx.principal_arn and "aws:principalarn" not in context:
+        context["aws:principalarn"] = (_principal_arn_key(ctx.principal_arn),)
     account = _caller_account(ctx)
     if account:
         context.setdefault("aws:principalaccount", (account,))
@@ -590,7 +615,19 @@ def authorization(
     Developer Guide, "How API Gateway resource policies affect authorization workflow", tables A
     and B.
     """
-    context = request_values(ctx)
+    return _authorization(
+        resource_policy, identity_policies, ctx, request_values(ctx), api_account, iam_auth
+    )
+
+
+def _authorization(
+    resource_policy: Policy | None,
+    identity_policies: Sequence[Policy],
+    ctx: RequestContext,
+    context: ContextValues,
+    api_account: str,
+    iam_auth: bool,
+) -> Authorization:
     rp = outcome(resource_policy, ctx, context=context) if resource_policy else None
     resource = rp.decision if rp else Decision.IMPLICIT_DENY
     if not iam_auth:
@@ -610,6 +647,73 @@ def authorization(
         rule = Rule.CROSS_ACCOUNT_NEEDS_BOTH if Decision.ALLOW in allowed else Rule.NO_ALLOW
     decision = Decision.ALLOW if rule is Rule.ALLOWED else Decision.IMPLICIT_DENY
     return Authorization(decision, rule, rp, identities)
+
+
+class AuthorizationMemo:
+    """`authorization` with its most recent answers kept: a repeated caller costs one lookup.
+
+    Exact by construction: `authorization` is a pure function of the policies, `api_account`,
+    `iam_auth`, the caller (`principal_arn`, `principal_account`), the action, the resource
+    and the values of the request keys the policies reference (`Policy.referenced_keys`, as the
+    evaluation reads them: lower-cased and normalised), and those are the memo's key. A key no
+    policy reads (the Referer, the time when no condition tests it) does not split the memo;
+    one a policy reads does, so a policy on aws:CurrentTime is judged afresh each second. The
+    answers are immutable `Authorization`s, so the rule and the deciding statements of a
+    remembered answer are the ones a fresh evaluation gives.
+
+    Policies are told apart by identity (hashing a whole document per request would cost what
+    the memo saves); every entry holds the policies it was made with, so no other policy can
+    take one of their ids while the entry lives. Least recently used entries go first once
+    `maxsize` are kept.
+    """
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._answers: OrderedDict[
+            tuple[object, ...], tuple[tuple[Policy | None, ...], Authorization]
+        ] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def __call__(
+        self,
+        *,
+        resource_policy: Policy | None,
+        identity_policies: Sequence[Policy],
+        ctx: RequestContext,
+        api_account: str,
+        iam_auth: bool,
+    ) -> Authorization:
+        """What `authorization` answers for the same arguments."""
+        policies = (resource_policy, *identity_policies)
+        referenced = frozenset().union(*[p.referenced_keys for p in policies if p is not None])
+        # With the caller in the key, the keys the policies read give `request_values`'s values
+        # for them: its defaults for aws:PrincipalArn/aws:PrincipalAccount come from the caller.
+        values = normalize_context(ctx.condition_keys, referenced)
+        key = (
+            tuple(map(id, policies)),
+            api_account,
+            iam_auth,
+            ctx.principal_arn,
+            ctx.principal_account,
+            ctx.action,
+            ctx.resource,
+            tuple(sorted(values.items())),
+        )
+        answers = self._answers
+        kept = answers.get(key)
+        if kept is not None:
+            answers.move_to_end(key)
+            return kept[1]
+        answer = _authorization(
+            resource_policy, identity_policies, ctx, request_values(ctx), api_account, iam_auth
+        )
+        answers[key] = (policies, answer)
+        answers.move_to_end(key)
+        if len(answers) > self.maxsize:
+            answers.popitem(last=False)
+        return answer
 
 
 def _rule(decision: Decision) -> Rule:

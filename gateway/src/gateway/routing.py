@@ -5,7 +5,7 @@ stage (first path segment of REST APIs), which resource and method (`{param}`, g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -38,7 +38,7 @@ def select_api(
     host: str | None,
     api_id_header: str | None,
     region: str,
-    known_api_ids: Iterable[str],
+    known_api_ids: Collection[str],
     default_api_id: str | None,
 ) -> ApiSelection:
     """Pick the API a request is for.
@@ -48,16 +48,15 @@ def select_api(
     the `x-apigw-api-id` header (how private APIs are called through an endpoint's own DNS name)
     names it. Otherwise the default API answers.
     """
-    known = set(known_api_ids)
     match = _EXECUTE_API_HOST.match(host.strip()) if host else None
     if match:
         api_id = match["api_id"].lower()
-        if match["region"].lower() != region or api_id not in known:
+        if match["region"].lower() != region or api_id not in known_api_ids:
             return ApiSelection(SelectionOutcome.UNKNOWN_API, api_id, "host")
         return ApiSelection(SelectionOutcome.SELECTED, api_id, "host")
     if api_id_header:
         api_id = api_id_header.strip().lower()
-        if api_id not in known:
+        if api_id not in known_api_ids:
             return ApiSelection(SelectionOutcome.UNKNOWN_API, api_id, "header")
         return ApiSelection(SelectionOutcome.SELECTED, api_id, "header")
     if default_api_id is None:
@@ -74,6 +73,8 @@ def remove_dot_segments(raw_path: str) -> str:
     would be resolved by the HTTP client or the backend after the resource policy had judged
     the path (`/public/../admin`). Other percent-escapes and empty segments are kept as sent.
     """
+    if "." not in raw_path and "%2" not in raw_path:  # no segment can be a dot segment
+        return raw_path
     segments = raw_path.split("/")
     if not any(seg.lower() in _DOT_SEGMENTS for seg in segments):
         return raw_path
@@ -192,13 +193,20 @@ class RouteTable:
         self._http_api = http_api
         self._routes: list[Route] = []
         self._default: dict[str, Route] = {}
+        # the routes without parameters by method and segments: such a route, when it names the
+        # whole path, has the highest rank a path of that length can have
+        self._static: dict[tuple[str, tuple[str, ...]], Route] = {}
         for route in routes:
             method = route.method.upper()
             if route.resource_path == HTTP_DEFAULT_ROUTE:
                 self._default[method] = Route(route.resource_path, method, route.data)
                 continue
             segments = _parse_template(route.resource_path)
-            self._routes.append(Route(route.resource_path, method, route.data, segments))
+            parsed = Route(route.resource_path, method, route.data, segments)
+            self._routes.append(parsed)
+            if all(segment.kind == _STATIC for segment in segments):
+                key = (method, tuple(segment.text for segment in segments))
+                self._static.setdefault(key, parsed)  # the first one, as the scan below keeps
 
     @property
     def routes(self) -> list[Route]:
@@ -207,6 +215,10 @@ class RouteTable:
     def match(self, method: str, raw_path: str) -> RouteMatch | None:
         method = method.upper()
         parts = [p for p in raw_path.split("/") if p]
+        whole = tuple(parts)
+        static = self._static.get((method, whole)) or self._static.get((ANY_METHOD, whole))
+        if static is not None:  # what the scan would choose: nothing ranks higher
+            return RouteMatch(static, {})
         best: tuple[tuple[int, ...], int, Route, dict[str, str]] | None = None
         for route in self._routes:
             if route.method not in (method, ANY_METHOD):

@@ -110,8 +110,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._budget = HeadBudget()
-        self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+        self._budget = HeadBudget()  # its timer starts if the head is not whole in this piece
 
     def _head_timed_out(self) -> None:
         if self.cycle is not None and not self.cycle.response_complete:
@@ -142,6 +141,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             if self._budget is not None:  # a head begun in an earlier piece
                 self._budget.received(len(data))
             self.parser.feed_data(data)
+            if self._budget is not None and self._head_timer is None:
+                # a head still arriving after this piece (nearly every head comes whole in one:
+                # no timer to set and cancel for those)
+                self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
         except HeadRefused as refused:
             self._refuse(refused)
         except httptools.HttpParserCallbackError as exc:

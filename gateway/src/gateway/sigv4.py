@@ -69,19 +69,24 @@ Order of the checks and the messages, all answered with HTTP 403 as API Gateway 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
 __all__ = [
     "ALGORITHM",
     "Identity",
     "SigV4Error",
+    "SigV4Verifier",
     "canonical_query",
     "canonical_uri",
     "has_sigv4",
@@ -125,11 +130,12 @@ class Identity:
     username: str | None = None  # aws:username
     session_name: str | None = None  # the role session's name (Lambda: the function's name)
 
-    @property
+    @functools.cached_property
     def caller_arn(self) -> str:
         """Who AWS says called: a role's session is
         arn:aws:sts::<account>:assumed-role/<role-name>/<session_name> (the role's path is not
-        part of it); anyone else is their principal_arn."""
+        part of it); anyone else is their principal_arn. Worked out once per identity (the
+        access log and the policies ask on every request)."""
         role = re.fullmatch(
             r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[^/]+/)*([^/]+)", self.principal_arn
         )
@@ -153,8 +159,7 @@ class SigV4Error(Exception):
         return f"SigV4Error({self.status}, {self.error_type!r}, {self.message!r})"
 
 
-@dataclass(frozen=True)
-class _Signed:
+class _Signed(NamedTuple):  # a tuple: made on every signed request, at a third of the cost
     """What the client claims, from the header or from the query string."""
 
     algorithm: str
@@ -171,7 +176,7 @@ class _Signed:
 def has_sigv4(headers: Sequence[tuple[str, str]], raw_query: str) -> bool:
     """True if the request attempts AWS auth: a non-empty Authorization header, or the presigned
     query parameters."""
-    authorization = _first(_header_map(headers), "authorization")
+    authorization = next((v for n, v in headers if n.strip().lower() == "authorization"), None)
     if authorization is not None and authorization.strip():
         return True
     return any(key in _QUERY_AUTH_PARAMS for key, _ in _decoded_query(raw_query))
@@ -195,15 +200,102 @@ def verify_sigv4(
     non-ASCII characters in them are taken as UTF-8. `headers` as received, names in any case,
     repeats allowed. `now` is the server clock (a naive value is taken as UTC).
     """
-    header_map = _header_map(headers)
-    query = _decoded_query(raw_query)
-    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    return _verify(
+        method, raw_path, raw_query, headers, body_sha256, identities, _utc(now), regions, service
+    )[0]
 
+
+class SigV4Verifier:
+    """`verify_sigv4` for one set of identities, regions and service, with the most recent
+    requests it verified kept: the same request again (a client signs with a date of one-second
+    resolution, so it sends the same bytes for a whole second) costs one lookup and the clock
+    check.
+
+    Exact by construction: what `verify_sigv4` answers is a function of the request (method,
+    raw path, raw query, every header as received, the payload hash), the identities, the
+    regions, the service and the clock, and the clock only enters through the first check
+    after parsing (not yet current, expired). So a request that verified once verifies again
+    with the same identity for as long as that check passes, and the check is made afresh on
+    every request; any other byte of difference, signed or not, is a new request, verified in
+    full. Refused requests are never kept. The identities are the ones given here: the
+    verifier must not outlive a change to them. Least recently used entries go first once
+    `maxsize` are kept.
+    """
+
+    def __init__(
+        self,
+        identities: Mapping[str, Identity],
+        regions: Collection[str],
+        service: str = "execute-api",
+        maxsize: int = 256,
+    ) -> None:
+        self.identities = identities
+        self.regions = regions
+        self.service = service
+        self.maxsize = maxsize
+        self._verified: OrderedDict[tuple[object, ...], tuple[Identity, _Signed]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._verified)
+
+    def verify(
+        self,
+        *,
+        method: str,
+        raw_path: str,
+        raw_query: str,
+        headers: Sequence[tuple[str, str]],
+        body_sha256: str,
+        now: datetime,
+    ) -> Identity:
+        """What `verify_sigv4` answers for this request with this verifier's identities."""
+        now = _utc(now)
+        key = (method, raw_path, raw_query, tuple(headers), body_sha256)
+        verified = self._verified
+        kept = verified.get(key)
+        if kept is not None:
+            _check_time(kept[1], now)
+            verified.move_to_end(key)
+            return kept[0]
+        kept = _verify(
+            method,
+            raw_path,
+            raw_query,
+            headers,
+            body_sha256,
+            self.identities,
+            now,
+            self.regions,
+            self.service,
+        )
+        verified[key] = kept
+        if len(verified) > self.maxsize:
+            verified.popitem(last=False)
+        return kept[0]
+
+
+def _utc(now: datetime) -> datetime:
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def _verify(
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Sequence[tuple[str, str]],
+    body_sha256: str,
+    identities: Mapping[str, Identity],
+    now: datetime,
+    regions: Collection[str],
+    service: str,
+) -> tuple[Identity, _Signed]:
+    """`verify_sigv4`, `now` in UTC, with what the client claimed."""
+    header_map = _header_map(headers)
     authorization = _first(header_map, "authorization")
     if authorization is not None and authorization.strip():
         signed = _from_authorization_header(authorization, header_map)
     else:
-        signed = _from_query(query, header_map)
+        signed = _from_query(_decoded_query(raw_query), header_map)
 
     _check_time(signed, now)
     if "host" not in signed.signed_headers:
@@ -246,17 +338,21 @@ def verify_sigv4(
         )
 
     _check_session_token(identity, signed.security_token)
-    return identity
+    return identity, signed
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_uri(raw_path: str) -> str:
-    """The CanonicalURI of a request path as received: normalised, then encoded once more."""
+    """The CanonicalURI of a request path as received: normalised, then encoded once more.
+    Remembered for the most recent paths (callers repeat theirs)."""
     path = _remove_dot_segments(raw_path or "/")
     return quote(path.encode("utf-8", "surrogateescape"), safe="/~")
 
 
 def canonical_query(raw_query: str, *, presigned: bool = False) -> str:
     """The CanonicalQueryString of a query as received (without `?`)."""
+    if not raw_query:
+        return ""
     pairs = []
     for part in raw_query.split("&"):
         if not part:
@@ -274,7 +370,56 @@ def canonical_query(raw_query: str, *, presigned: bool = False) -> str:
 
 def _from_authorization_header(authorization: str, header_map: dict[str, list[str]]) -> _Signed:
     value = authorization.strip()
-    hashed = base64.b64encode(hashlib.sha256(value.encode("utf-8")).digest()).decode("ascii")
+    algorithm, params = _authorization_params(value)
+    date_header = _first(header_map, "x-amz-date")
+    fallback_date = _first(header_map, "date")
+    complete = (
+        params.get("Credential")
+        and params.get("Signature")
+        and "SignedHeaders" in params
+        and (date_header is not None or fallback_date is not None)
+    )
+    if not complete:
+        missing = "".join(
+            f"Authorization header requires '{name}' parameter. "
+            for name in ("Credential", "Signature", "SignedHeaders")
+            if name not in params or (not params[name] and name != "SignedHeaders")
+        )
+        if date_header is None and fallback_date is None:
+            missing += (
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+                "header. "
+            )
+        raise SigV4Error(
+            INCOMPLETE,
+            f"{missing}(Hashed with SHA-256 and encoded with Base64) "
+            f"Authorization={_hashed(value)}",
+        )
+
+    if date_header is not None:
+        request_time, amz_date = _parse_amz_date(date_header)
+    else:
+        request_time = _parse_http_date(fallback_date or "")
+        amz_date = _format(request_time)
+    return _Signed(
+        algorithm=algorithm,
+        credential=params["Credential"],
+        signed_headers=_split_signed_headers(params["SignedHeaders"]),
+        signature=params["Signature"],
+        amz_date=amz_date,
+        request_time=request_time,
+        presigned=False,
+        expires=None,
+        security_token=_first(header_map, "x-amz-security-token"),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _authorization_params(value: str) -> tuple[str, Mapping[str, str]]:
+    """The algorithm and the key=value parameters of an Authorization header (stripped), the
+    first of each name. Remembered for the most recent values: a client sends the same header
+    for as long as it signs the same request in the same second (a malformed one raises, and
+    nothing is kept)."""
     algorithm, _, rest = value.partition(" ")
     if "=" in algorithm:
         raise SigV4Error(
@@ -291,43 +436,11 @@ def _from_authorization_header(authorization: str, header_map: dict[str, list[st
             raise SigV4Error(
                 INCOMPLETE,
                 "Invalid key=value pair (missing equal-sign) in Authorization header (hashed "
-                f"with SHA-256 and encoded with Base64): '{hashed}'.",
+                f"with SHA-256 and encoded with Base64): '{_hashed(value)}'.",
             )
         name, _, param = item.partition("=")
         params.setdefault(name.strip(), param.strip())
-
-    date_header = _first(header_map, "x-amz-date")
-    fallback_date = _first(header_map, "date")
-    missing = "".join(
-        f"Authorization header requires '{name}' parameter. "
-        for name in ("Credential", "Signature", "SignedHeaders")
-        if name not in params or (not params[name] and name != "SignedHeaders")
-    )
-    if date_header is None and fallback_date is None:
-        missing += (
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-        )
-    if missing:
-        raise SigV4Error(
-            INCOMPLETE,
-            f"{missing}(Hashed with SHA-256 and encoded with Base64) Authorization={hashed}",
-        )
-
-    if date_header is not None:
-        request_time = _parse_amz_date(date_header)
-    else:
-        request_time = _parse_http_date(fallback_date or "")
-    return _Signed(
-        algorithm=algorithm,
-        credential=params["Credential"],
-        signed_headers=_split_signed_headers(params["SignedHeaders"]),
-        signature=params["Signature"],
-        amz_date=_format(request_time),
-        request_time=request_time,
-        presigned=False,
-        expires=None,
-        security_token=_first(header_map, "x-amz-security-token"),
-    )
+    return algorithm, MappingProxyType(params)
 
 
 def _from_query(query: list[tuple[str, str]], header_map: dict[str, list[str]]) -> _Signed:
@@ -341,7 +454,7 @@ def _from_query(query: list[tuple[str, str]], header_map: dict[str, list[str]]) 
                 f"AWS query-string parameters must include '{name}'. "
                 "Re-examine the query-string parameters.",
             )
-    request_time = _parse_amz_date(params["X-Amz-Date"])
+    request_time, amz_date = _parse_amz_date(params["X-Amz-Date"])
     expires = None
     if "X-Amz-Expires" in params:
         raw_expires = params["X-Amz-Expires"]
@@ -364,7 +477,7 @@ def _from_query(query: list[tuple[str, str]], header_map: dict[str, list[str]]) 
         credential=params["X-Amz-Credential"],
         signed_headers=_split_signed_headers(params["X-Amz-SignedHeaders"]),
         signature=params["X-Amz-Signature"],
-        amz_date=_format(request_time),
+        amz_date=amz_date,
         request_time=request_time,
         presigned=True,
         expires=expires,
@@ -447,20 +560,33 @@ def _check_session_token(identity: Identity, token: str | None) -> None:
 
 
 def _signature(secret: str, scope: str, string_to_sign: str) -> str:
+    return hmac.digest(_signing_key(secret, scope), string_to_sign.encode("utf-8"), "sha256").hex()
+
+
+@functools.lru_cache(maxsize=256)
+def _signing_key(secret: str, scope: str) -> bytes:
+    """The key derived from the secret for one credential scope (date/region/service/
+    aws4_request): four HMACs whose result is the same for every request of that identity, day,
+    region and service, so kept, as the AWS SDKs keep theirs (aws-sdk-go-v2
+    `aws/signer/internal/v4/cache.go`, aws-sdk-js-v3 `signature-v4/src/credentialDerivation.ts`).
+    Only identities that exist get here, and the cache is bounded: a caller naming ever other
+    scopes only makes keys be derived again."""
     key = f"AWS4{secret}".encode()
     for part in scope.split("/"):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
-    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        key = hmac.digest(key, part.encode("utf-8"), "sha256")
+    return key
 
 
 def _canonical_headers(signed_headers: Sequence[str], header_map: dict[str, list[str]]) -> str:
-    lines = []
-    for name in signed_headers:
-        values = header_map.get(name, [])
-        lines.append(f"{name}:{','.join(' '.join(value.split()) for value in values)}\n")
-    return "".join(lines)
+    return "".join(
+        [
+            f"{name}:{','.join([' '.join(value.split()) for value in header_map.get(name, ())])}\n"
+            for name in signed_headers
+        ]
+    )
 
 
+@functools.lru_cache(maxsize=256)
 def _split_signed_headers(value: str) -> tuple[str, ...]:
     return tuple(name.strip().lower() for name in value.split(";") if name.strip())
 
@@ -515,14 +641,19 @@ def _remove_dot_segments(path: str) -> str:
     return first + "/".join(output) + last or "/"
 
 
-def _parse_amz_date(value: str) -> datetime:
+@functools.lru_cache(maxsize=64)
+def _parse_amz_date(value: str) -> tuple[datetime, str]:
+    """X-Amz-Date as a time, and in ISO-8601 basic format again. Remembered for the most recent
+    values: a signing client sends the same one for a whole second (a bad value raises, and
+    nothing is kept)."""
     value = value.strip()
     if not _AMZ_DATE.match(value):
         raise SigV4Error(INCOMPLETE, _bad_date(value))
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        moment = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         raise SigV4Error(INCOMPLETE, _bad_date(value)) from None
+    return moment, _format(moment)
 
 
 def _parse_http_date(value: str) -> datetime:
@@ -533,6 +664,11 @@ def _parse_http_date(value: str) -> datetime:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _hashed(value: str) -> str:
+    """How API Gateway's messages quote an Authorization header: SHA-256, Base64."""
+    return base64.b64encode(hashlib.sha256(value.encode("utf-8")).digest()).decode("ascii")
 
 
 def _bad_date(value: str) -> str:

@@ -7,8 +7,9 @@ import asyncio
 
 import httpx
 import pytest
+from gateway.pipeline import MAX_REMEMBERED, Remembered
 
-from .conftest import CONSUMER_VPC, OUTSIDE, PROXY_VPC, Gateway, seen_upstream
+from .conftest import CONSUMER_VPC, OUTSIDE, PROXY_VPC, Gateway, seen_upstream, token_for
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,7 @@ def test_the_api_is_chosen_by_host_then_header_then_default(
     gateway: Gateway, headers: dict[str, str], client: tuple[str, int], api_id: str
 ) -> None:
     path = "/dogs" if api_id == "globalapi1" else "/prod/dogs"
+    headers = {**headers, **token_for(api_id)}
     seen_upstream(gateway.call("GET", path, headers=headers, client=client))
     assert gateway.last_log()["apiId"] == api_id
 
@@ -98,3 +100,21 @@ def test_an_apis_own_port_stands_for_its_host_name(
         assert (response.status_code, response.content) == (401, b'{"message":"Unauthorized"}')
     else:
         seen_upstream(response)
+
+
+def test_what_a_request_says_is_judged_once_and_the_memory_stays_bounded() -> None:
+    """The API and the VPC endpoint are pure functions of the host, header, port and peer
+    address: remembered (`pipeline.Remembered`), never more than MAX_REMEMBERED of them."""
+    calls: list[str] = []
+
+    def judge(argument: str) -> str:
+        calls.append(argument)
+        return argument.upper()
+
+    remembered = Remembered(judge)
+    assert [remembered("a"), remembered("a"), remembered("b")] == ["A", "A", "B"]
+    assert calls == ["a", "b"]
+    for n in range(2 * MAX_REMEMBERED):
+        remembered(str(n))
+    assert len(remembered._answers) <= MAX_REMEMBERED
+    assert remembered("a") == "A"
