@@ -48,11 +48,12 @@ from gateway.policy import (
 )
 from gateway.proxy import TransportFactory, Upstream, UpstreamRequest
 from gateway.routing import SelectionOutcome, remove_dot_segments, select_api, split_stage
-from gateway.sigv4 import SigV4Error, SigV4Verifier, has_sigv4
+from gateway.sigv4 import Identity, SigV4Error, SigV4Verifier, has_sigv4
 from gateway.throttle import Limit, Throttler
 from gateway.vpce import EndpointSubnets, VpceAttributor
 
 Stage = Callable[[Exchange], Awaitable[None]]
+Judged = tuple[Authorization, RequestContext]  # a policy answer and the facts it was made on
 # the longest method ARN of a method with authorization (errors.MethodArnTooLong)
 MAX_METHOD_ARN_BYTES = 1600
 # How many answers a `Remembered` keeps before it starts again (callers choose what they send:
@@ -97,6 +98,8 @@ class Pipeline:
         # costs more than the rest of the stage
         self._selected = Remembered(self._select)
         self._attributed = Remembered(self.attributor.attribute)
+        # a repeated caller's policy answer, by its facts (judge_policies)
+        self._judged: dict[tuple[object, ...], tuple[Api, Identity | None, Judged]] = {}
         self.throttler = _throttler(config)
         self.clock = clock
         self.upstream = Upstream(transport=transport, transport_for=transport_for)
@@ -280,32 +283,62 @@ class Pipeline:
         if ex.match is None:
             raise MissingAuthenticationToken()
 
-    def judge_policies(
-        self, ex: Exchange, *, iam_route: bool
-    ) -> tuple[Authorization, RequestContext]:
+    def judge_policies(self, ex: Exchange, *, iam_route: bool) -> Judged:
         """The resource policy and (with IAM auth) the caller's identity policies on the request:
         for each spelling of its path that a method ARN may name (`gateway.facts.judge_policies`),
-        the stricter answer."""
-        api, identity = _api(ex), ex.identity
-        return judge_policies(
+        the stricter answer.
+
+        Remembered for a repeated caller: the answer is made of the API, the identity, the
+        route's IAM auth and the arguments of `gateway.facts.request_context`, the clock to the
+        second (the finest aws:CurrentTime and aws:EpochTime carry), and nothing else. So the
+        same facts get the same answer, and any other difference, a second later included, is
+        judged afresh. The API and the identity are told apart by identity (`is`), checked on
+        every hit, so a reused id can never pass for them."""
+        api, identity, attribution = _api(ex), ex.identity, ex.attribution
+        method, path, source_ip = ex.method, ex.path or "/", ex.source_ip
+        vpce_id = attribution.vpce_id if attribution else None
+        vpc_id = attribution.vpc_id if attribution else None
+        user_agent, referer = ex.header("user-agent"), ex.header("referer")
+        now = self.clock().replace(microsecond=0)
+        facts: tuple[object, ...] = (id(api), id(identity), iam_route, method, path, source_ip)
+        facts += (vpce_id, vpc_id, user_agent, referer, now)
+        kept = self._judged.get(facts)
+        if kept is not None and kept[0] is api and kept[1] is identity:
+            return kept[2]
+        caller = Caller.of(identity) if identity is not None else None
+        answer = judge_policies(
             api=api,
-            path=ex.path or "/",
+            path=path,
             identity_policies=self.identity_policies.get(identity.principal_arn, [])
             if identity
             else [],
             iam_auth=iam_route,
-            context_for=lambda path: self.request_context(ex, path=path),
+            context_for=lambda judged_path: request_context(
+                api=api,
+                method=method,
+                path=judged_path,
+                caller=caller,
+                source_ip=source_ip,
+                vpce_id=vpce_id,
+                vpc_id=vpc_id,
+                user_agent=user_agent,
+                referer=referer,
+                now=now,
+            ),
             authorize=self.authorizations,
         )
+        if len(self._judged) >= MAX_REMEMBERED:
+            self._judged.clear()
+        self._judged[facts] = (api, identity, answer)
+        return answer
 
-    def request_context(self, ex: Exchange, *, path: str | None = None) -> RequestContext:
-        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools), for
-        `path` below the stage (default: the request's)."""
+    def request_context(self, ex: Exchange) -> RequestContext:
+        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools)."""
         attribution = ex.attribution
         return request_context(
             api=_api(ex),
             method=ex.method,
-            path=path or ex.path or "/",
+            path=ex.path or "/",
             caller=Caller.of(ex.identity) if ex.identity is not None else None,
             source_ip=ex.source_ip,
             vpce_id=attribution.vpce_id if attribution else None,
