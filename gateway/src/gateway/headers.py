@@ -83,8 +83,10 @@ def upstream_request_headers(
         lower = name.lower()
         if lower in drop:
             continue
-        if _is_client_cert_header(lower) and not (
-            forward_client_cert and lower in CLIENT_CERT_HEADERS
+        if (
+            lower[:1] == "x"  # what _is_client_cert_header asks, for the few that could match
+            and _is_client_cert_header(lower)
+            and not (forward_client_cert and lower in CLIENT_CERT_HEADERS)
         ):
             continue
         out.append((name, value))

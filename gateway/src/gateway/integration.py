@@ -21,6 +21,7 @@ each integration to that address when the API is built."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -469,10 +470,16 @@ def _http_path(
     return path
 
 
+@functools.lru_cache(maxsize=1024)
 def _split(url: str) -> tuple[str, str, str]:
-    """scheme, authority, and the rest (path and query) of an absolute URL, as written."""
+    """scheme, authority, and the rest (path and query) of an absolute URL, as written.
+    Remembered for the most recent URLs: a route's integration sends most requests to one."""
     scheme, _, remainder = url.partition("://")
-    cut = next((i for i, char in enumerate(remainder) if char in "/?#"), len(remainder))
+    cut = len(remainder)
+    for char in "/?#":  # the authority ends at the first of these
+        found = remainder.find(char, 0, cut)
+        if found != -1:
+            cut = found
     rest = remainder[cut:]
     return scheme, remainder[:cut], rest if rest.startswith("/") else "/" + rest
 

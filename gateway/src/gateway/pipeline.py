@@ -173,9 +173,11 @@ class Pipeline:
             raise NotFound() if api.http_api else Forbidden()
         ex.path = path
         ex.match = api.routes.match(ex.method, path)
-        # without a query or an Authorization header there is nothing has_sigv4 could find
-        ex.signed = bool(ex.raw_query or ex.header("authorization")) and has_sigv4(
-            ex.headers, ex.raw_query
+        # has_sigv4: a non-blank first Authorization header (the one ex.header gives), else the
+        # presigned parameters, which only a query can carry
+        authorization = ex.header("authorization")
+        ex.signed = bool(authorization and authorization.strip()) or (
+            bool(ex.raw_query) and has_sigv4((), ex.raw_query)
         )
         if ex.match is not None:
             target = ex.match.route.data
