@@ -2,7 +2,8 @@
 settings as `python -m dog_names` (services/dog-names/src/dog_names/__main__.py: uvicorn, its
 default loop and HTTP implementation, no access log, no Server header, no proxy headers, the
 objects made before serving frozen out of garbage collection), that answers every request with
-the bytes of one `GET /dogs` answer of Dog Names and its Content-Type. No routing, no validation, no logging: what serving those bytes costs at least.
+the bytes of one `GET /dogs` answer of Dog Names and its Content-Type. No routing, no
+validation, no logging: what serving those bytes costs at least.
 
     BENCH_FLOOR_BODY_FILE=body.json BENCH_FLOOR_CONTENT_TYPE=application/json \\
         HOST=127.0.0.1 PORT=8090 python -m bench.floors
