@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -39,6 +38,7 @@ from gateway.headers import upstream_request_headers
 from gateway.integration import IntegrationError, RequestValues, upstream_url
 from gateway.lambda_proxy import AwsProxyIntegration
 from gateway.lambdas import LambdaCalls
+from gateway.memo import MAX_REMEMBERED, BoundedMemo, Remembered
 from gateway.policy import (
     Authorization,
     AuthorizationMemo,
@@ -56,13 +56,8 @@ Stage = Callable[[Exchange], Awaitable[None]]
 Judged = tuple[Authorization, RequestContext]  # a policy answer and the facts it was made on
 # the longest method ARN of a method with authorization (errors.MethodArnTooLong)
 MAX_METHOD_ARN_BYTES = 1600
-# How many answers a `Remembered` keeps before it starts again (callers choose what they send:
-# host names, addresses; the memory stays bounded whatever they send).
-MAX_REMEMBERED = 4096
 Clock = Callable[[], datetime]
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()  # the payload hash of most signed requests
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class Pipeline:
@@ -99,7 +94,9 @@ class Pipeline:
         self._selected = Remembered(self._select)
         self._attributed = Remembered(self.attributor.attribute)
         # a repeated caller's policy answer, by its facts (judge_policies)
-        self._judged: dict[tuple[object, ...], tuple[Api, Identity | None, Judged]] = {}
+        self._judged: BoundedMemo[tuple[object, ...], tuple[Api, Identity | None, Judged]] = (
+            BoundedMemo(MAX_REMEMBERED)
+        )
         self.throttler = _throttler(config)
         self.clock = clock
         self.upstream = Upstream(transport=transport, transport_for=transport_for)
@@ -297,17 +294,24 @@ class Pipeline:
         judged afresh. The API and the identity are told apart by identity (`is`), checked on
         every hit, so a reused id can never pass for them."""
         api, identity, attribution = _api(ex), ex.identity, ex.attribution
-        method, path, source_ip = ex.method, ex.path or "/", ex.source_ip
-        vpce_id = attribution.vpce_id if attribution else None
-        vpc_id = attribution.vpc_id if attribution else None
-        user_agent, referer = ex.header("user-agent"), ex.header("referer")
+        path = ex.path or "/"
         now = self.clock().replace(microsecond=0)
-        facts: tuple[object, ...] = (id(api), id(identity), iam_route, method, path, source_ip)
-        facts += (vpce_id, vpc_id, user_agent, referer, now)
+        facts = (
+            id(api),
+            id(identity),
+            iam_route,
+            ex.method,
+            path,
+            ex.source_ip,
+            attribution.vpce_id if attribution else None,
+            attribution.vpc_id if attribution else None,
+            ex.header("user-agent"),
+            ex.header("referer"),
+            now,
+        )
         kept = self._judged.get(facts)
         if kept is not None and kept[0] is api and kept[1] is identity:
             return kept[2]
-        caller = Caller.of(identity) if identity is not None else None
         answer = judge_policies(
             api=api,
             path=path,
@@ -315,39 +319,29 @@ class Pipeline:
             if identity
             else [],
             iam_auth=iam_route,
-            context_for=lambda judged_path: request_context(
-                api=api,
-                method=method,
-                path=judged_path,
-                caller=caller,
-                source_ip=source_ip,
-                vpce_id=vpce_id,
-                vpc_id=vpc_id,
-                user_agent=user_agent,
-                referer=referer,
-                now=now,
-            ),
+            context_for=lambda judged_path: self.request_context(ex, path=judged_path, now=now),
             authorize=self.authorizations,
         )
-        if len(self._judged) >= MAX_REMEMBERED:
-            self._judged.clear()
-        self._judged[facts] = (api, identity, answer)
+        self._judged.put(facts, (api, identity, answer))
         return answer
 
-    def request_context(self, ex: Exchange) -> RequestContext:
-        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools)."""
+    def request_context(
+        self, ex: Exchange, *, path: str | None = None, now: datetime | None = None
+    ) -> RequestContext:
+        """The facts a policy is judged on (`gateway.facts`, shared with the policy tools), for
+        `path` below the stage (default: the request's), at `now` (default: the clock's)."""
         attribution = ex.attribution
         return request_context(
             api=_api(ex),
             method=ex.method,
-            path=ex.path or "/",
+            path=path or ex.path or "/",
             caller=Caller.of(ex.identity) if ex.identity is not None else None,
             source_ip=ex.source_ip,
             vpce_id=attribution.vpce_id if attribution else None,
             vpc_id=attribution.vpc_id if attribution else None,
             user_agent=ex.header("user-agent"),
             referer=ex.header("referer"),
-            now=self.clock(),
+            now=self.clock() if now is None else now,
         )
 
     # 7. Integration -----------------------------------------------------------------------------
@@ -394,26 +388,6 @@ class Pipeline:
             local_address=integration.source_address,
         )
         await self.upstream.forward(ex, request)
-
-
-class Remembered(Generic[K, V]):
-    """`compute`'s answer for each argument, computed once (at most MAX_REMEMBERED of them, then
-    it starts again). Only for a function whose answer depends on its argument alone."""
-
-    def __init__(self, compute: Callable[[K], V]) -> None:
-        self._compute = compute
-        self._answers: dict[K, V] = {}
-
-    def __call__(self, argument: K) -> V:
-        answers = self._answers
-        try:
-            return answers[argument]
-        except KeyError:
-            pass
-        if len(answers) >= MAX_REMEMBERED:
-            answers.clear()
-        answer = answers[argument] = self._compute(argument)
-        return answer
 
 
 @dataclass(frozen=True)

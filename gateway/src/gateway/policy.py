@@ -12,7 +12,6 @@ import enum
 import functools
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +27,7 @@ from gateway.conditions import (
     variable_keys,
     wildcard_match,
 )
+from gateway.memo import BoundedMemo
 
 __all__ = [
     "Authorization",
@@ -668,10 +668,9 @@ class AuthorizationMemo:
     """
 
     def __init__(self, maxsize: int = 1024) -> None:
-        self.maxsize = maxsize
-        self._answers: OrderedDict[
+        self._answers: BoundedMemo[
             tuple[object, ...], tuple[tuple[Policy | None, ...], Authorization]
-        ] = OrderedDict()
+        ] = BoundedMemo(maxsize)
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -701,18 +700,13 @@ class AuthorizationMemo:
             ctx.resource,
             tuple(sorted(values.items())),
         )
-        answers = self._answers
-        kept = answers.get(key)
+        kept = self._answers.get(key)
         if kept is not None:
-            answers.move_to_end(key)
             return kept[1]
         answer = _authorization(
             resource_policy, identity_policies, ctx, request_values(ctx), api_account, iam_auth
         )
-        answers[key] = (policies, answer)
-        answers.move_to_end(key)
-        if len(answers) > self.maxsize:
-            answers.popitem(last=False)
+        self._answers.put(key, (policies, answer))
         return answer
 
 

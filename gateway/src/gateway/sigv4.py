@@ -73,7 +73,6 @@ import functools
 import hashlib
 import hmac
 import re
-from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,6 +80,8 @@ from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
+
+from gateway.memo import BoundedMemo
 
 __all__ = [
     "ALGORITHM",
@@ -232,8 +233,9 @@ class SigV4Verifier:
         self.identities = identities
         self.regions = regions
         self.service = service
-        self.maxsize = maxsize
-        self._verified: OrderedDict[tuple[object, ...], tuple[Identity, _Signed]] = OrderedDict()
+        self._verified: BoundedMemo[tuple[object, ...], tuple[Identity, _Signed]] = BoundedMemo(
+            maxsize
+        )
 
     def __len__(self) -> int:
         return len(self._verified)
@@ -251,11 +253,9 @@ class SigV4Verifier:
         """What `verify_sigv4` answers for this request with this verifier's identities."""
         now = _utc(now)
         key = (method, raw_path, raw_query, tuple(headers), body_sha256)
-        verified = self._verified
-        kept = verified.get(key)
+        kept = self._verified.get(key)
         if kept is not None:
             _check_time(kept[1], now)
-            verified.move_to_end(key)
             return kept[0]
         kept = _verify(
             method,
@@ -268,9 +268,7 @@ class SigV4Verifier:
             self.regions,
             self.service,
         )
-        verified[key] = kept
-        if len(verified) > self.maxsize:
-            verified.popitem(last=False)
+        self._verified.put(key, kept)
         return kept[0]
 
 

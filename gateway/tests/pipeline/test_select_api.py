@@ -104,7 +104,7 @@ def test_an_apis_own_port_stands_for_its_host_name(
 
 def test_what_a_request_says_is_judged_once_and_the_memory_stays_bounded() -> None:
     """The API and the VPC endpoint are pure functions of the host, header, port and peer
-    address: remembered (`pipeline.Remembered`), never more than MAX_REMEMBERED of them."""
+    address: remembered (`memo.Remembered`), never more than MAX_REMEMBERED of them."""
     calls: list[str] = []
 
     def judge(argument: str) -> str:
